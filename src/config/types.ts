@@ -1,0 +1,153 @@
+// The validated, merged configuration every other module reads; produced only by src/config/.
+import type { ConfigLocation } from '../errors.js';
+
+export type HealthStatus = 'passing' | 'warning' | 'critical';
+
+export interface SoaConfig {
+  readonly refresh: number;
+  readonly retry: number;
+  readonly expire: number;
+  /** Seconds; also the SOA RR's own TTL and the negative-answer TTL. */
+  readonly minTtl: number;
+}
+
+export interface DnsConfig {
+  /** Seconds. */
+  readonly nodeTtl: number;
+  /** Seconds by service name (lower-cased keys); `*` default; keys ending in `*` are prefixes. */
+  readonly serviceTtl: Readonly<Record<string, number>>;
+  readonly udpAnswerLimit: number;
+  readonly aRecordLimit: number;
+  readonly enableTruncate: boolean;
+  readonly onlyPassing: boolean;
+  /** Milliseconds, per upstream try. */
+  readonly recursorTimeout: number;
+  readonly recursorStrategy: 'sequential' | 'random';
+  readonly disableCompression: boolean;
+  readonly enableAdditionalNodeMetaTxt: boolean;
+  readonly soa: SoaConfig;
+  /** Our own advertised EDNS UDP payload size (default 1232). */
+  readonly udpPayloadSize: number;
+}
+
+export interface Upstream {
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface CheckDefinition {
+  readonly id?: string;
+  readonly name?: string;
+  /** Set for service checks declared at top level or on a node; service-embedded checks get it filled in. */
+  readonly serviceId?: string;
+  readonly ttl?: number; // ms
+  readonly http?: string;
+  readonly tcp?: string;
+  readonly args?: readonly string[];
+  readonly interval?: number; // ms
+  readonly timeout?: number; // ms
+  readonly status?: HealthStatus;
+  readonly notes?: string;
+  readonly method?: string;
+  readonly header?: Readonly<Record<string, readonly string[]>>;
+  readonly tlsSkipVerify?: boolean;
+  readonly deregisterCriticalServiceAfter?: number; // ms
+  readonly source: ConfigLocation;
+}
+
+export interface ProxyConfig {
+  readonly destinationServiceName?: string;
+  readonly destinationServiceId?: string;
+  readonly localServiceAddress?: string;
+  readonly localServicePort?: number;
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly upstreams?: readonly Readonly<Record<string, unknown>>[];
+}
+
+export interface ManagedProxyDefinition {
+  readonly execMode?: 'daemon' | 'script';
+  readonly command?: readonly string[];
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+export interface ServiceDefinition {
+  readonly id?: string;
+  readonly name: string;
+  readonly tags: readonly string[];
+  /** '' = use the node's address. */
+  readonly address: string;
+  readonly port?: number;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly weights?: { readonly passing: number; readonly warning: number };
+  readonly kind: 'typical' | 'connect-proxy';
+  /** 1.2 spelling; merged with proxy.destinationServiceName by the catalog builder. */
+  readonly proxyDestination?: string;
+  readonly proxy?: ProxyConfig;
+  readonly connect?: {
+    readonly native?: boolean;
+    readonly proxy?: ManagedProxyDefinition;
+    /** A sidecar definition: every ServiceDefinition field optional. */
+    readonly sidecarService?: Partial<Omit<ServiceDefinition, 'source'>> & { readonly source: ConfigLocation };
+  };
+  readonly checks: readonly CheckDefinition[];
+  readonly enableTagOverride?: boolean;
+  readonly source: ConfigLocation;
+}
+
+export interface NodeDefinition {
+  readonly node: string;
+  readonly address: string;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly services: readonly ServiceDefinition[];
+  /** Checks without serviceId are node checks. */
+  readonly checks: readonly CheckDefinition[];
+  readonly source: ConfigLocation;
+}
+
+export interface ProxyDefaults {
+  readonly execMode?: 'daemon' | 'script';
+  readonly daemonCommand?: readonly string[];
+  readonly scriptCommand?: readonly string[];
+  readonly command?: readonly string[];
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+export interface Config {
+  readonly datacenter: string;
+  readonly nodeName: string;
+  readonly nodeMeta: Readonly<Record<string, string>>;
+  /** Lower-cased FQDN, e.g. "consul." */
+  readonly domain: string;
+  readonly altDomain?: string;
+  readonly recursors: readonly Upstream[];
+  /** Addresses the DNS listeners bind (addresses.dns, else client_addr; may be several). */
+  readonly dnsAddresses: readonly string[];
+  readonly clientAddresses: readonly string[];
+  readonly advertiseAddr: string;
+  /** 0 = pick a free port. */
+  readonly dnsPort: number;
+  readonly ports: {
+    readonly proxyMinPort: number;
+    readonly proxyMaxPort: number;
+    readonly sidecarMinPort: number;
+    readonly sidecarMaxPort: number;
+  };
+  readonly dns: DnsConfig;
+  readonly connect: {
+    readonly enabled: boolean;
+    readonly allowManagedRoot: boolean;
+    readonly allowManagedApiRegistration: boolean;
+    readonly proxyDefaults: ProxyDefaults;
+  };
+  /** Services on the local node. */
+  readonly services: readonly ServiceDefinition[];
+  /** Checks on the local node (node checks, or service checks with serviceId). */
+  readonly checks: readonly CheckDefinition[];
+  readonly nodes: readonly NodeDefinition[];
+  readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  readonly logFormat: 'json' | 'pretty';
+  /** Keys Consul accepts that this server does not use yet (dotted paths), for one warning. */
+  readonly ignoredKeys: readonly string[];
+  /** Files read, in order. */
+  readonly files: readonly string[];
+}
