@@ -108,12 +108,18 @@ export function syncAdditional(answer: readonly Rr[], additional: readonly Rr[])
     for (const rr of additional) keep(rr);
     return out;
   }
+  const byOwner = new Map<string, Rr[]>();
+  for (const rr of additional) {
+    const owner = rr.name.toLowerCase();
+    const list = byOwner.get(owner);
+    if (list) list.push(rr);
+    else byOwner.set(owner, [rr]);
+  }
   const visited = new Set<string>();
   const visit = (owner: string, depth: number): void => {
     if (visited.has(owner) || depth > 8) return;
     visited.add(owner);
-    for (const rr of additional) {
-      if (rr.name.toLowerCase() !== owner) continue;
+    for (const rr of byOwner.get(owner) ?? []) {
       keep(rr);
       if (rr.type === 'CNAME') visit(rr.target.toLowerCase(), depth + 1);
     }

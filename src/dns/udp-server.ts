@@ -1,0 +1,86 @@
+// UDP listener: one dgram socket, datagram in → handler → datagram out; nothing a client sends can throw out of it.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import type { QueryHandler } from './server.js';
+
+export interface UdpListener {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface UdpListenerOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly handler: QueryHandler;
+  readonly logger: Logger;
+}
+
+const MAX_UDP_PAYLOAD = 65507;
+
+function isThenable(v: unknown): v is PromiseLike<Buffer | null> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+export function createUdpListener(opts: UdpListenerOptions): Promise<UdpListener> {
+  const { handler, logger } = opts;
+  const socket = dgram.createSocket({ type: net.isIPv6(opts.address) ? 'udp6' : 'udp4' });
+  let closed = false;
+
+  const send = (reply: Buffer | null, rinfo: dgram.RemoteInfo): void => {
+    if (reply === null || closed) return;
+    if (reply.length > MAX_UDP_PAYLOAD) {
+      logger.warn({ size: reply.length, client: rinfo.address }, 'UDP reply too large, dropped');
+      return;
+    }
+    try {
+      socket.send(reply, rinfo.port, rinfo.address, (err) => {
+        if (err) logger.warn({ code: (err as NodeJS.ErrnoException).code, client: rinfo.address }, 'UDP send failed');
+      });
+    } catch (err) {
+      logger.warn({ code: (err as NodeJS.ErrnoException).code, client: rinfo.address }, 'UDP send failed');
+    }
+  };
+
+  socket.on('message', (msg, rinfo) => {
+    // A reply to port 0 cannot be delivered (and made dns2 throw); such datagrams come from raw sockets.
+    if (rinfo.port === 0) return;
+    const client = { address: rinfo.address, port: rinfo.port };
+    let result: ReturnType<QueryHandler>;
+    try {
+      result = handler(msg, 'udp', client);
+    } catch (err) {
+      logger.error({ err, client: rinfo.address }, 'query handler threw');
+      return;
+    }
+    if (isThenable(result)) {
+      result.then((r) => send(r, rinfo), (err: unknown) => logger.error({ err, client: rinfo.address }, 'query handler failed'));
+    } else {
+      send(result, rinfo);
+    }
+  });
+
+  return new Promise((resolve, reject) => {
+    const onBindError = (err: Error): void => {
+      closed = true;
+      try { socket.close(); } catch { /* a socket that never bound may refuse to close */ }
+      reject(err);
+    };
+    socket.once('error', onBindError);
+    socket.bind({ address: opts.address, port: opts.port, exclusive: true }, () => {
+      socket.off('error', onBindError);
+      socket.on('error', (err) => logger.warn({ err, code: (err as NodeJS.ErrnoException).code }, 'UDP socket error'));
+      const bound = socket.address();
+      resolve({
+        address: bound.address,
+        port: bound.port,
+        close: () => new Promise<void>((done) => {
+          if (closed) { done(); return; }
+          closed = true;
+          socket.close(() => done());
+        }),
+      });
+    });
+  });
+}
