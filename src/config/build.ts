@@ -1,0 +1,111 @@
+// Turns the merged parts into the final Config: defaults filled in, cross-file rules checked.
+import os from 'node:os';
+import { ConfigError, ErrorCode } from '../errors.js';
+import type { Merged } from './merge.js';
+import type { Config, DnsConfig } from './types.js';
+import { isLoopback, isWildcard } from './values.js';
+
+export interface BuildEnv {
+  readonly hostname?: string;
+  /** For tests; default os.networkInterfaces(). */
+  readonly networkInterfaces?: NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+}
+
+const DEFAULT_PORTS = { dns: 8600, proxyMinPort: 20000, proxyMaxPort: 20255, sidecarMinPort: 21000, sidecarMaxPort: 21255 };
+
+function seconds(ms: number | undefined, fallback: number): number {
+  return ms === undefined ? fallback : Math.floor(ms / 1000);
+}
+
+/** Consul's choice when advertise_addr is unset, minus its DNS and sockaddr lookups. */
+function defaultAdvertise(client: string, env: BuildEnv): string {
+  if (isLoopback(client)) return '127.0.0.1';
+  if (!isWildcard(client)) return client;
+  const ifaces = env.networkInterfaces ?? os.networkInterfaces();
+  for (const list of Object.values(ifaces)) {
+    for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
+  }
+  return '127.0.0.1';
+}
+
+function buildDns(m: Merged): DnsConfig {
+  const d = m.part.dns ?? {};
+  const serviceTtl: Record<string, number> = {};
+  for (const [k, v] of Object.entries(d.serviceTtl ?? {})) serviceTtl[k] = Math.floor(v / 1000);
+  return {
+    nodeTtl: seconds(d.nodeTtl, 0),
+    serviceTtl,
+    udpAnswerLimit: d.udpAnswerLimit ?? 3,
+    aRecordLimit: d.aRecordLimit ?? 0,
+    enableTruncate: d.enableTruncate ?? false,
+    onlyPassing: d.onlyPassing ?? false,
+    recursorTimeout: Math.floor(d.recursorTimeout ?? 2000),
+    recursorStrategy: d.recursorStrategy ?? 'sequential',
+    disableCompression: d.disableCompression ?? false,
+    enableAdditionalNodeMetaTxt: d.enableAdditionalNodeMetaTxt ?? true,
+    soa: {
+      refresh: d.soa?.refresh ?? 3600,
+      retry: d.soa?.retry ?? 600,
+      expire: d.soa?.expire ?? 86400,
+      minTtl: d.soa?.minTtl ?? 0,
+    },
+    udpPayloadSize: d.udpPayloadSize ?? 1232,
+  };
+}
+
+function checkRange(m: Merged, which: 'proxy' | 'sidecar', min: number, max: number): void {
+  if (min <= max) return;
+  const key = `ports.${which}MaxPort`;
+  const file = m.origins.get(key) ?? m.origins.get(`ports.${which}MinPort`) ?? '<defaults>';
+  throw new ConfigError(ErrorCode.CONFIG_VALUE, { file, key: `ports.${which}_max_port` },
+    `must not be below ports.${which}_min_port (${min}), got ${max}`);
+}
+
+export function buildConfig(
+  m: Merged,
+  extra: { env: BuildEnv; files: readonly string[]; ignoredKeys: readonly string[]; logFormat?: 'json' | 'pretty' },
+): Config {
+  const p = m.part;
+  const ports = { ...DEFAULT_PORTS, ...p.ports };
+  checkRange(m, 'proxy', ports.proxyMinPort, ports.proxyMaxPort);
+  checkRange(m, 'sidecar', ports.sidecarMinPort, ports.sidecarMaxPort);
+  const domain = p.domain ?? 'consul.';
+  if (p.altDomain !== undefined && p.altDomain === domain) {
+    throw new ConfigError(ErrorCode.CONFIG_VALUE, { file: m.origins.get('altDomain') ?? '<defaults>', key: 'alt_domain' },
+      `must differ from domain (${domain})`);
+  }
+  const clientAddresses = p.clientAddresses ?? ['127.0.0.1'];
+  const config: Config = {
+    datacenter: p.datacenter ?? 'dc1',
+    nodeName: p.nodeName ?? extra.env.hostname ?? os.hostname(),
+    nodeMeta: p.nodeMeta ?? {},
+    domain,
+    ...(p.altDomain !== undefined ? { altDomain: p.altDomain } : {}),
+    recursors: p.recursors ?? [],
+    dnsAddresses: p.dnsAddresses ?? clientAddresses,
+    clientAddresses,
+    advertiseAddr: p.advertiseAddr ?? defaultAdvertise(clientAddresses[0] ?? '127.0.0.1', extra.env),
+    dnsPort: ports.dns,
+    ports: {
+      proxyMinPort: ports.proxyMinPort,
+      proxyMaxPort: ports.proxyMaxPort,
+      sidecarMinPort: ports.sidecarMinPort,
+      sidecarMaxPort: ports.sidecarMaxPort,
+    },
+    dns: buildDns(m),
+    connect: {
+      enabled: p.connect?.enabled ?? true,
+      allowManagedRoot: p.connect?.allowManagedRoot ?? false,
+      allowManagedApiRegistration: p.connect?.allowManagedApiRegistration ?? false,
+      proxyDefaults: { ...p.connect?.proxyDefaults, config: p.connect?.proxyDefaults?.config ?? {} },
+    },
+    services: p.services ?? [],
+    checks: p.checks ?? [],
+    nodes: p.nodes ?? [],
+    logLevel: p.logLevel ?? 'info',
+    logFormat: extra.logFormat ?? 'json',
+    ignoredKeys: extra.ignoredKeys,
+    files: extra.files,
+  };
+  return config;
+}

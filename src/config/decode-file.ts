@@ -1,0 +1,189 @@
+// Decodes one parsed config file into a FilePart: every key typed and checked, nothing defaulted yet.
+import { ErrorCode } from '../errors.js';
+import { decodeChecks } from './decode-check.js';
+import { decodeNode } from './decode-node.js';
+import { decodeService, readExecMode, readMeta } from './decode-service.js';
+import {
+  IGNORED_ADDRESSES, IGNORED_CONNECT, IGNORED_DNS, IGNORED_PORTS, IGNORED_TOP, IGNORED_TOP_PREFIXES,
+} from './ignored-keys.js';
+import { ObjectReader, type DecodeContext, type Plain } from './reader.js';
+import type { CheckDefinition, NodeDefinition, ServiceDefinition, SoaConfig, Upstream } from './types.js';
+import {
+  parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor,
+  type LogLevel, type Parsed,
+} from './values.js';
+
+export interface DnsPart {
+  nodeTtl?: number; // ms
+  serviceTtl?: Record<string, number>; // ms by lower-cased name
+  udpAnswerLimit?: number;
+  aRecordLimit?: number;
+  enableTruncate?: boolean;
+  onlyPassing?: boolean;
+  recursorTimeout?: number; // ms
+  recursorStrategy?: 'sequential' | 'random';
+  disableCompression?: boolean;
+  enableAdditionalNodeMetaTxt?: boolean;
+  soa?: Partial<Record<keyof SoaConfig, number>>;
+  udpPayloadSize?: number;
+}
+
+export interface ProxyDefaultsPart {
+  execMode?: 'daemon' | 'script';
+  daemonCommand?: string[];
+  scriptCommand?: string[];
+  command?: string[];
+  config?: Plain;
+}
+
+/** What one file (or the flags) says; absent = not said. Merged in order by mergeParts. */
+export interface FilePart {
+  datacenter?: string;
+  nodeName?: string;
+  nodeMeta?: Record<string, string>;
+  domain?: string;
+  altDomain?: string;
+  recursors?: Upstream[];
+  clientAddresses?: string[];
+  advertiseAddr?: string;
+  dnsAddresses?: string[];
+  ports?: { dns?: number; proxyMinPort?: number; proxyMaxPort?: number; sidecarMinPort?: number; sidecarMaxPort?: number };
+  dns?: DnsPart;
+  connect?: { enabled?: boolean; allowManagedRoot?: boolean; allowManagedApiRegistration?: boolean; proxyDefaults?: ProxyDefaultsPart };
+  services?: ServiceDefinition[];
+  checks?: CheckDefinition[];
+  nodes?: NodeDefinition[];
+  logLevel?: LogLevel;
+}
+
+function parsed<T>(r: ObjectReader, key: string, text: string | undefined, parse: (t: string) => Parsed<T>): T | undefined {
+  if (text === undefined) return undefined;
+  const p = parse(text);
+  return 'error' in p ? r.fail(ErrorCode.CONFIG_VALUE, key, p.error) : p.value;
+}
+
+/** Drops undefined members so merging never overwrites a value with "not said". */
+function defined<T extends object>(obj: T): T | undefined {
+  const out = Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function decodeRecursors(r: ObjectReader): Upstream[] | undefined {
+  const list = r.strings('recursors');
+  const one = r.string('recursor');
+  if (list === undefined && one === undefined) return undefined;
+  const out = (list ?? []).map((t, i) => parsed(r, `recursors[${i}]`, t, parseRecursor) as Upstream);
+  if (one !== undefined) out.push(parsed(r, 'recursor', one, parseRecursor) as Upstream);
+  return out;
+}
+
+function decodeDns(r: ObjectReader): DnsPart | undefined {
+  const count = { min: 0, max: 0xffffffff };
+  const soaReader = r.object('soa');
+  let soa: DnsPart['soa'];
+  if (soaReader) {
+    soa = defined({
+      refresh: soaReader.int('refresh', count),
+      retry: soaReader.int('retry', count),
+      expire: soaReader.int('expire', count),
+      minTtl: soaReader.int('min_ttl', count),
+    });
+    soaReader.finish();
+  }
+  const ttl = r.durationMap('service_ttl');
+  const strategy = r.string('recursor_strategy');
+  if (strategy !== undefined && strategy !== 'sequential' && strategy !== 'random') {
+    r.fail(ErrorCode.CONFIG_VALUE, 'recursor_strategy', `must be "sequential" or "random", got "${strategy}"`);
+  }
+  const timeout = r.duration('recursor_timeout');
+  if (timeout !== undefined && timeout < 1) r.fail(ErrorCode.CONFIG_VALUE, 'recursor_timeout', 'must be at least 1ms');
+  const part = defined<DnsPart>({
+    nodeTtl: r.duration('node_ttl'),
+    serviceTtl: ttl && Object.fromEntries(Object.entries(ttl).map(([k, v]) => [k.toLowerCase(), v])),
+    udpAnswerLimit: r.int('udp_answer_limit', count),
+    aRecordLimit: r.int('a_record_limit', count),
+    enableTruncate: r.bool('enable_truncate'),
+    onlyPassing: r.bool('only_passing'),
+    recursorTimeout: timeout,
+    recursorStrategy: strategy,
+    disableCompression: r.bool('disable_compression'),
+    enableAdditionalNodeMetaTxt: r.bool('enable_additional_node_meta_txt'),
+    soa,
+    udpPayloadSize: r.int('udp_payload_size', { min: 512, max: 4096 }),
+  });
+  r.ignore(...IGNORED_DNS);
+  r.finish();
+  return part;
+}
+
+function decodeConnect(r: ObjectReader): FilePart['connect'] {
+  const proxy = r.object('proxy');
+  const allowManagedRoot = proxy?.bool('allow_managed_root');
+  const allowManagedApiRegistration = proxy?.bool('allow_managed_api_registration');
+  proxy?.finish();
+  const d = r.object('proxy_defaults');
+  let proxyDefaults: ProxyDefaultsPart | undefined;
+  if (d) {
+    proxyDefaults = defined<ProxyDefaultsPart>({
+      execMode: readExecMode(d),
+      daemonCommand: d.strings('daemon_command'),
+      scriptCommand: d.strings('script_command'),
+      command: d.strings('command'),
+      config: d.free('config'),
+    });
+    d.finish();
+  }
+  const part = defined({ enabled: r.bool('enabled'), allowManagedRoot, allowManagedApiRegistration, proxyDefaults });
+  r.ignore(...IGNORED_CONNECT);
+  r.finish();
+  return part;
+}
+
+function decodePorts(r: ObjectReader): FilePart['ports'] {
+  const part = defined({
+    dns: r.port('dns'),
+    proxyMinPort: r.port('proxy_min_port'),
+    proxyMaxPort: r.port('proxy_max_port'),
+    sidecarMinPort: r.port('sidecar_min_port'),
+    sidecarMaxPort: r.port('sidecar_max_port'),
+  });
+  r.ignore(...IGNORED_PORTS);
+  r.finish();
+  return part;
+}
+
+export function decodeFile(root: Plain, ctx: DecodeContext): FilePart {
+  const r = new ObjectReader(ctx, '', root);
+  const addresses = r.object('addresses');
+  const dnsAddresses = parsed(r, 'addresses.dns', addresses?.string('dns'), parseIpList);
+  addresses?.ignore(...IGNORED_ADDRESSES);
+  addresses?.finish();
+  const ports = r.object('ports');
+  const dnsConfig = r.object('dns_config');
+  const connect = r.object('connect');
+  const part = defined<FilePart>({
+    datacenter: parsed(r, 'datacenter', r.string('datacenter'), parseDatacenter),
+    nodeName: r.string('node_name', { nonEmpty: true }),
+    nodeMeta: readMeta(r, 'node_meta'),
+    domain: parsed(r, 'domain', r.string('domain'), parseDomain),
+    altDomain: parsed(r, 'alt_domain', r.string('alt_domain'), parseDomain),
+    recursors: decodeRecursors(r),
+    clientAddresses: parsed(r, 'client_addr', r.string('client_addr'), parseIpList),
+    advertiseAddr: parsed(r, 'advertise_addr', r.string('advertise_addr'), parseIpAddress),
+    dnsAddresses,
+    ports: ports && decodePorts(ports),
+    dns: dnsConfig && decodeDns(dnsConfig),
+    connect: connect && decodeConnect(connect),
+    services: [
+      ...r.objects('service', { single: true, camel: true }),
+      ...r.objects('services', { camel: true }),
+    ].map(decodeService),
+    checks: decodeChecks(r, false),
+    nodes: r.objects('nodes', { camel: true }).map(decodeNode),
+    logLevel: parsed(r, 'log_level', r.string('log_level'), parseLogLevel),
+  });
+  r.ignore(...IGNORED_TOP);
+  r.ignorePrefix(...IGNORED_TOP_PREFIXES);
+  r.finish();
+  return part ?? {};
+}

@@ -1,0 +1,71 @@
+// Command-line flags as one more FilePart, applied after every file; a bad value names the flag.
+import { ConfigError, ErrorCode } from '../errors.js';
+import type { FilePart } from './decode-file.js';
+import {
+  parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor, type Parsed,
+} from './values.js';
+
+/** From the CLI; every one optional; flags win over files. */
+export interface ConfigFlags {
+  client?: string;
+  advertise?: string;
+  dnsPort?: number;
+  domain?: string;
+  altDomain?: string;
+  datacenter?: string;
+  node?: string;
+  recursors?: string[];
+  logLevel?: string;
+  logFormat?: string;
+}
+
+export const FLAGS_FILE = '<flags>';
+
+function bad(flag: string, reason: string): never {
+  throw new ConfigError(ErrorCode.CONFIG_VALUE, { file: FLAGS_FILE, key: flag }, reason);
+}
+
+function value<T>(flag: string, text: string | undefined, parse: (t: string) => Parsed<T>): T | undefined {
+  if (text === undefined) return undefined;
+  const p = parse(text);
+  return 'error' in p ? bad(flag, p.error) : p.value;
+}
+
+export interface FlagsPart {
+  readonly part: FilePart;
+  readonly logFormat?: 'json' | 'pretty';
+}
+
+export function parseFlags(flags: ConfigFlags): FlagsPart {
+  const part: FilePart = {};
+  const set = <K extends keyof FilePart>(key: K, v: FilePart[K] | undefined): void => {
+    if (v !== undefined) part[key] = v;
+  };
+  set('clientAddresses', value('--client', flags.client, parseIpList));
+  set('advertiseAddr', value('--advertise', flags.advertise, parseIpAddress));
+  if (flags.dnsPort !== undefined) {
+    if (!Number.isInteger(flags.dnsPort) || flags.dnsPort < 0 || flags.dnsPort > 65535) {
+      bad('--dns-port', `must be a port number 0-65535, got ${String(flags.dnsPort)}`);
+    }
+    part.ports = { dns: flags.dnsPort };
+  }
+  set('domain', value('--domain', flags.domain, parseDomain));
+  set('altDomain', value('--alt-domain', flags.altDomain, parseDomain));
+  set('datacenter', value('--datacenter', flags.datacenter, parseDatacenter));
+  if (flags.node !== undefined) {
+    if (flags.node.trim() === '') bad('--node', 'must not be empty');
+    part.nodeName = flags.node;
+  }
+  if (flags.recursors !== undefined) {
+    part.recursors = flags.recursors.map((r) => value('--recursor', r, parseRecursor) ?? bad('--recursor', 'missing'));
+  }
+  set('logLevel', value('--log-level', flags.logLevel, parseLogLevel));
+  let logFormat: FlagsPart['logFormat'];
+  if (flags.logFormat !== undefined) {
+    if (flags.logFormat !== 'json' && flags.logFormat !== 'pretty') {
+      bad('--log-format', `must be "json" or "pretty", got "${flags.logFormat}"`);
+    }
+    logFormat = flags.logFormat;
+  }
+  return logFormat === undefined ? { part } : { part, logFormat };
+}
