@@ -1,0 +1,7 @@
+service {
+  name = "cache"
+  port = 11211
+  connect {
+    native = true
+  }
+}
