@@ -75,6 +75,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
     `serving DNS on ${dns.endpoints.map((e) => `${e.proto} ${formatHostPort(e.address, e.port)}`).join(', ')}`,
   );
+  const managed = snap.instances().filter((v) => v.instance.managed && v.node.name === snap.localNode.name);
+  if (managed.length > 0) {
+    // Say it once at start: otherwise a user wonders why `.connect` leaves these proxies out.
+    logger.warn(
+      { proxies: managed.map((v) => `${v.instance.id}:${v.instance.port}`) },
+      'managed proxies are registered, but this version neither starts them nor runs their listening checks; they stay critical and out of .connect answers',
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
     endpoints: dns.endpoints,
