@@ -1,7 +1,7 @@
 // Composition root: builds the catalog, resolver context, forwarder and listeners from a Config.
 import type { Logger } from 'pino';
 import { catalogFromConfig } from './catalog/from-config.js';
-import { createCatalogStore, type CatalogStore } from './catalog/store.js';
+import { createRegistry, type Registry } from './catalog/registry.js';
 import type { Config } from './config/types.js';
 import type { EncodeOptions } from './dns/codec.js';
 import { createDnsServer, type DnsServer } from './dns/server.js';
@@ -11,7 +11,7 @@ import { createQueryHandler } from './router.js';
 
 export interface RunningServer {
   readonly endpoints: DnsServer['endpoints'];
-  readonly catalog: CatalogStore;
+  readonly registry: Registry;
   close(): Promise<void>;
 }
 
@@ -35,7 +35,7 @@ export function toEncodeOptions(config: Config): EncodeOptions {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const catalog = createCatalogStore(catalogFromConfig(config));
+  const registry = createRegistry(catalogFromConfig(config));
   let forwarder: Forwarder | undefined;
   if (config.recursors.length > 0) {
     forwarder = createForwarder({
@@ -48,7 +48,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
   }
   const handler = createQueryHandler({
-    snapshot: catalog.current,
+    snapshot: registry.current,
     context: toResolveContext(config),
     encode: toEncodeOptions(config),
     ...(forwarder ? { forwarder } : {}),
@@ -61,7 +61,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await forwarder?.close();
     throw err;
   }
-  const snap = catalog.current();
+  const snap = registry.current();
   logger.info(
     {
       dns: dns.endpoints.map((e) => `${e.proto}://${formatHostPort(e.address, e.port)}`),
@@ -86,7 +86,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let closing: Promise<void> | undefined;
   return {
     endpoints: dns.endpoints,
-    catalog,
+    registry,
     close() {
       closing ??= (async () => {
         await dns.close();

@@ -58,6 +58,10 @@ function toCheck(d: CheckDefinition, node: string, id: string, service?: Service
   if (d.args !== undefined) definition.args = d.args;
   if (d.interval !== undefined) definition.interval = d.interval;
   if (d.timeout !== undefined) definition.timeout = d.timeout;
+  if (d.method !== undefined) definition.method = d.method;
+  if (d.header !== undefined) definition.header = d.header;
+  if (d.tlsSkipVerify !== undefined) definition.tlsSkipVerify = d.tlsSkipVerify;
+  if (d.deregisterCriticalServiceAfter !== undefined) definition.deregisterCriticalServiceAfter = d.deregisterCriticalServiceAfter;
   return {
     id,
     name: d.name ?? (service ? `Service '${service.service}' check` : id),

@@ -65,7 +65,34 @@ export interface Check {
     readonly args?: readonly string[];
     readonly interval?: number;
     readonly timeout?: number;
+    readonly method?: string;
+    readonly header?: Readonly<Record<string, readonly string[]>>;
+    readonly tlsSkipVerify?: boolean;
+    readonly deregisterCriticalServiceAfter?: number;
   };
+}
+
+/** A prepared query (Consul's /v1/query shape, semantics reference §10); durations in seconds. */
+export interface PreparedQuery {
+  readonly id: string;
+  readonly name: string;
+  readonly token?: string;
+  readonly service: {
+    readonly service: string;
+    /** All must be present; a leading "!" means must be absent; case-insensitive. */
+    readonly tags: readonly string[];
+    readonly onlyPassing: boolean;
+    /** "" | "_agent" | "_ip" | a node name. */
+    readonly near: string;
+    readonly connect: boolean;
+    readonly ignoreCheckIds: readonly string[];
+    readonly nodeMeta: Readonly<Record<string, string>>;
+    readonly serviceMeta: Readonly<Record<string, string>>;
+    readonly failover: { readonly nearestN: number; readonly datacenters: readonly string[] };
+  };
+  readonly dns: { readonly ttl?: number };
+  readonly createIndex: number;
+  readonly modifyIndex: number;
 }
 
 /** One instance with its node and the checks that apply to it (node checks + its own). */
@@ -83,9 +110,11 @@ export interface CatalogInput {
   readonly nodes: readonly CatalogNode[];
   readonly services: readonly ServiceInstance[];
   readonly checks: readonly Check[];
+  readonly preparedQueries?: readonly PreparedQuery[];
 }
 
 export interface Snapshot {
+  /** Increases with every change; also the X-Consul-Index of API replies. */
   readonly version: number;
   readonly datacenter: string;
   readonly localNode: CatalogNode;
@@ -103,4 +132,7 @@ export interface Snapshot {
   /** Every instance (for the API and tests). */
   instances(): readonly InstanceView[];
   checks(): readonly Check[];
+  /** A prepared query by ID, else by exact name (case-insensitive). */
+  preparedQuery(idOrName: string): PreparedQuery | undefined;
+  preparedQueries(): readonly PreparedQuery[];
 }

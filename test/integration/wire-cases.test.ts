@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { catalogFromConfig } from '../../src/catalog/from-config.js';
 import { cares, caresTypes, expectedCares } from '../helpers/cares.js';
 import { assertCase } from '../helpers/case-check.js';
 import { dig, hasDig } from '../helpers/dig.js';
@@ -57,8 +56,7 @@ function table(title: string, dirs: string[], cases: readonly DnsCase[], prepare
 table('reference capture (Consul 1.2.4 setup) from config files', ['reference'], referenceCases);
 table('reference capture with the managed proxy up', ['reference'], referencePassingCases, (srv) => {
   // The state after the proxy's "Connect Proxy Listening" check passed (nothing runs checks yet).
-  const input = catalogFromConfig(srv.config);
-  srv.server.catalog.publish({ ...input, checks: input.checks.map((c) => (c.id === 'service:redis-proxy' ? { ...c, status: 'passing' as const } : c)) });
+  srv.server.registry.updateCheck('ref-node', 'service:redis-proxy', { status: 'passing', output: 'TCP connect 127.0.0.1:20120: Success' });
 });
 table('rich catalog from config files', ['rich'], richCases);
 table('rich catalog with only_passing', ['rich', 'rich-only-passing'], richOnlyPassingCases);

@@ -1,0 +1,264 @@
+// The live catalog: config and API entries, check states and prepared queries; every change publishes a new Snapshot.
+import { checkKey, createSnapshot, withCheckUpdates } from './snapshot.js';
+import type {
+  CatalogInput, CatalogNode, Check, HealthStatus, PreparedQuery, ServiceInstance, Snapshot,
+} from './types.js';
+
+/** Where an entry came from: config entries are replaced on reload, API entries stay (and are persisted). */
+export type Origin = 'config' | 'api';
+
+export interface CheckUpdate {
+  readonly status: HealthStatus;
+  readonly output?: string;
+  readonly notes?: string;
+}
+
+/** What persistence keeps: the API's entries and the states of TTL checks. */
+export interface RegistryState {
+  readonly nodes: readonly CatalogNode[];
+  readonly services: readonly ServiceInstance[];
+  readonly checks: readonly Check[];
+  readonly preparedQueries: readonly PreparedQuery[];
+  /** node\0checkId → state, for every TTL check (config or API). */
+  readonly ttlStates: Readonly<Record<string, { readonly status: HealthStatus; readonly output: string }>>;
+}
+
+export interface Registry {
+  /** The current snapshot: a synchronous read, safe on the hot path. */
+  current(): Snapshot;
+  /** The catalog index (X-Consul-Index): increases with every change. */
+  readonly index: number;
+  /** Resolves with the index once it passes `since`, or after `timeoutMs` (or on abort) with the index then. */
+  waitForChange(since: number, timeoutMs: number, signal?: AbortSignal): Promise<number>;
+  /** Called after every publish, synchronously; returns an unsubscribe function. */
+  subscribe(listener: (snapshot: Snapshot) => void): () => void;
+
+  /** Adds or replaces a service (by node and ID) together with its own checks. */
+  registerService(service: ServiceInstance, checks: readonly Check[], origin: Origin): void;
+  /** Removes a service, its checks, and the managed proxies that target it (with theirs). */
+  deregisterService(node: string, id: string): boolean;
+  registerCheck(check: Check, origin: Origin): void;
+  deregisterCheck(node: string, id: string): boolean;
+  /** Changes a check's status in place; cheap (patches the snapshot). False for an unknown check. */
+  updateCheck(node: string, id: string, update: CheckUpdate): boolean;
+  registerNode(node: CatalogNode, origin: Origin): void;
+  /** Removes a node (not the local one) with its services and checks. */
+  deregisterNode(name: string): boolean;
+  setPreparedQuery(query: PreparedQuery, origin: Origin): void;
+  deletePreparedQuery(id: string): boolean;
+  /** Swaps every config entry for the new config's; API entries stay; unchanged checks keep their state. */
+  replaceConfig(input: CatalogInput): void;
+  originOf(kind: 'service' | 'check' | 'node' | 'query', node: string, id: string): Origin | undefined;
+  exportState(): RegistryState;
+  /** Re-applies persisted API entries and TTL states (at start, after the config was loaded). */
+  restoreState(state: RegistryState): void;
+}
+
+interface Entry<T> {
+  value: T;
+  origin: Origin;
+}
+
+export function createRegistry(initial: CatalogInput): Registry {
+  const datacenter = initial.datacenter;
+  let localNode = initial.localNode;
+  const nodes = new Map<string, Entry<CatalogNode>>();
+  const services = new Map<string, Entry<ServiceInstance>>();
+  const checks = new Map<string, Entry<Check>>();
+  const queries = new Map<string, Entry<PreparedQuery>>();
+  const listeners = new Set<(s: Snapshot) => void>();
+  const waiters = new Set<() => void>();
+  let snapshot: Snapshot;
+  let version = 0;
+
+  const key = checkKey;
+
+  function load(input: CatalogInput, origin: Origin): void {
+    for (const n of input.nodes) nodes.set(n.name.toLowerCase(), { value: n, origin });
+    for (const s of input.services) services.set(key(s.node, s.id), { value: s, origin });
+    for (const c of input.checks) checks.set(key(c.node, c.id), { value: c, origin });
+    for (const q of input.preparedQueries ?? []) queries.set(q.id, { value: q, origin });
+  }
+
+  function toInput(): CatalogInput {
+    return {
+      datacenter,
+      localNode,
+      nodes: [...nodes.values()].map((e) => e.value),
+      services: [...services.values()].map((e) => e.value),
+      checks: [...checks.values()].map((e) => e.value),
+      preparedQueries: [...queries.values()].map((e) => e.value),
+    };
+  }
+
+  function announce(): void {
+    for (const w of [...waiters]) w();
+    for (const l of [...listeners]) {
+      try {
+        l(snapshot);
+      } catch {
+        // A listener's failure must never stop a publish or the other listeners.
+      }
+    }
+  }
+
+  function publish(): void {
+    version += 1;
+    snapshot = createSnapshot(toInput(), version);
+    announce();
+  }
+
+  function removeServiceChecks(node: string, id: string): void {
+    for (const [k, e] of checks) {
+      if (e.value.serviceId === id && e.value.node.toLowerCase() === node.toLowerCase()) checks.delete(k);
+    }
+  }
+
+  function removeService(node: string, id: string): boolean {
+    const k = key(node, id);
+    if (!services.delete(k)) return false;
+    removeServiceChecks(node, id);
+    for (const [pk, e] of [...services]) {
+      if (e.value.managed?.targetServiceId === id && e.value.node.toLowerCase() === node.toLowerCase()) {
+        services.delete(pk);
+        removeServiceChecks(node, e.value.id);
+      }
+    }
+    return true;
+  }
+
+  load(initial, 'config');
+  publish();
+
+  return {
+    current: () => snapshot,
+    get index() {
+      return version;
+    },
+    waitForChange(since, timeoutMs, signal) {
+      if (version > since || signal?.aborted) return Promise.resolve(version);
+      return new Promise((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          signal?.removeEventListener('abort', done);
+          resolve(version);
+        };
+        const timer = setTimeout(done, Math.max(0, timeoutMs));
+        waiters.add(done);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    registerService(service, own, origin) {
+      const k = key(service.node, service.id);
+      services.set(k, { value: service, origin });
+      removeServiceChecks(service.node, service.id);
+      for (const c of own) checks.set(key(c.node, c.id), { value: c, origin });
+      publish();
+    },
+    deregisterService(node, id) {
+      if (!removeService(node, id)) return false;
+      publish();
+      return true;
+    },
+    registerCheck(check, origin) {
+      checks.set(key(check.node, check.id), { value: check, origin });
+      publish();
+    },
+    deregisterCheck(node, id) {
+      if (!checks.delete(key(node, id))) return false;
+      publish();
+      return true;
+    },
+    updateCheck(node, id, update) {
+      const entry = checks.get(key(node, id));
+      if (!entry) return false;
+      const old = entry.value;
+      const next: Check = {
+        ...old,
+        status: update.status,
+        output: update.output ?? old.output,
+        notes: update.notes ?? old.notes,
+      };
+      if (next.status === old.status && next.output === old.output && next.notes === old.notes) return true;
+      entry.value = next;
+      version += 1;
+      snapshot = withCheckUpdates(snapshot, [next], version);
+      announce();
+      return true;
+    },
+    registerNode(node, origin) {
+      if (node.name.toLowerCase() === localNode.name.toLowerCase()) localNode = node;
+      else nodes.set(node.name.toLowerCase(), { value: node, origin });
+      publish();
+    },
+    deregisterNode(name) {
+      const lower = name.toLowerCase();
+      if (lower === localNode.name.toLowerCase() || !nodes.delete(lower)) return false;
+      for (const [k, e] of [...services]) if (e.value.node.toLowerCase() === lower) services.delete(k);
+      for (const [k, e] of [...checks]) if (e.value.node.toLowerCase() === lower) checks.delete(k);
+      publish();
+      return true;
+    },
+    setPreparedQuery(query, origin) {
+      queries.set(query.id, { value: query, origin });
+      publish();
+    },
+    deletePreparedQuery(id) {
+      if (!queries.delete(id)) return false;
+      publish();
+      return true;
+    },
+    replaceConfig(input) {
+      const previous = new Map([...checks].map(([k, e]) => [k, e.value] as const));
+      for (const map of [nodes, services, checks, queries] as Map<string, Entry<unknown>>[]) {
+        for (const [k, e] of [...map]) if (e.origin === 'config') map.delete(k);
+      }
+      localNode = input.localNode;
+      load(
+        {
+          ...input,
+          checks: input.checks.map((c) => {
+            const old = previous.get(key(c.node, c.id));
+            // A check that is still defined the same way keeps the state it has reached.
+            return old && old.type === c.type && JSON.stringify(old.definition) === JSON.stringify(c.definition)
+              ? { ...c, status: old.status, output: old.output }
+              : c;
+          }),
+        },
+        'config',
+      );
+      publish();
+    },
+    originOf(kind, node, id) {
+      switch (kind) {
+        case 'service':
+          return services.get(key(node, id))?.origin;
+        case 'check':
+          return checks.get(key(node, id))?.origin;
+        case 'node':
+          return id.toLowerCase() === localNode.name.toLowerCase() ? 'config' : nodes.get(id.toLowerCase())?.origin;
+        case 'query':
+          return queries.get(id)?.origin;
+      }
+    },
+    exportState() {
+      const api = <T>(m: Map<string, Entry<T>>): T[] => [...m.values()].filter((e) => e.origin === 'api').map((e) => e.value);
+      const ttlStates: Record<string, { status: HealthStatus; output: string }> = {};
+      for (const [k, e] of checks) if (e.value.type === 'ttl') ttlStates[k] = { status: e.value.status, output: e.value.output };
+      return { nodes: api(nodes), services: api(services), checks: api(checks), preparedQueries: api(queries), ttlStates };
+    },
+    restoreState(state) {
+      load({ datacenter, localNode, nodes: state.nodes, services: state.services, checks: state.checks, preparedQueries: state.preparedQueries }, 'api');
+      for (const [k, s] of Object.entries(state.ttlStates)) {
+        const e = checks.get(k);
+        if (e && e.value.type === 'ttl') e.value = { ...e.value, status: s.status, output: s.output };
+      }
+      publish();
+    },
+  };
+}
