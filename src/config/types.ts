@@ -104,6 +104,26 @@ export interface NodeDefinition {
   readonly source: ConfigLocation;
 }
 
+/** A prepared query as written in a config file or sent to /v1/query (durations already in seconds). */
+export interface PreparedQueryDefinition {
+  readonly id?: string;
+  readonly name: string;
+  readonly token?: string;
+  readonly service: {
+    readonly service: string;
+    readonly tags?: readonly string[];
+    readonly onlyPassing?: boolean;
+    readonly near?: string;
+    readonly connect?: boolean;
+    readonly ignoreCheckIds?: readonly string[];
+    readonly nodeMeta?: Readonly<Record<string, string>>;
+    readonly serviceMeta?: Readonly<Record<string, string>>;
+    readonly failover?: { readonly nearestN?: number; readonly datacenters?: readonly string[] };
+  };
+  readonly dns?: { readonly ttl?: number };
+  readonly source: ConfigLocation;
+}
+
 export interface ProxyDefaults {
   readonly execMode?: 'daemon' | 'script';
   readonly daemonCommand?: readonly string[];
@@ -144,6 +164,16 @@ export interface Config {
   /** Checks on the local node (node checks, or service checks with serviceId). */
   readonly checks: readonly CheckDefinition[];
   readonly nodes: readonly NodeDefinition[];
+  /** The HTTP API: port -1 = disabled; addresses default to the client addresses. */
+  readonly http: { readonly port: number; readonly addresses: readonly string[] };
+  /** With a data dir, API state, TTL check states, prepared queries and proxy ports persist there. */
+  readonly dataDir?: string;
+  /** Script checks (`args`) run only when this is set (enable_script_checks / enable_local_script_checks). */
+  readonly enableScriptChecks: boolean;
+  /** acl.tokens.master / acl_master_token / --api-token: API writes need it when set. */
+  readonly apiToken?: string;
+  /** Prepared queries declared in config files (connect-dns extension `prepared_queries`). */
+  readonly preparedQueries: readonly PreparedQueryDefinition[];
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'json' | 'pretty';
   /** Keys Consul accepts that this server does not use yet (dotted paths), for one warning. */
