@@ -1,0 +1,103 @@
+// Crash-safe file replacement: temp file in the same dir, fsync, rename over the old file, fsync the directory.
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { errnoOf, toPersistFailure } from './persist-error.js';
+
+const TEMP_MARK = '.tmp-';
+let tempSeq = 0;
+
+/** The names of leftover temp files for `base` (from writes interrupted by a crash) look like this. */
+export function isTempOf(base: string, name: string): boolean {
+  return name.startsWith(base + TEMP_MARK);
+}
+
+/** Creates `dir` (0700) when missing; the new entries are fsynced so the dir survives a power cut too. */
+export function ensureDir(dir: string): void {
+  const abs = resolve(dir);
+  const first = mkdirSync(abs, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  // Every directory that gained an entry: the parent of the first new one, down to the parent of `abs`.
+  const stop = dirname(first);
+  for (let p = abs; p !== stop; ) {
+    p = dirname(p);
+    syncDirSync(p);
+  }
+}
+
+/** Removes temp files left by interrupted writes; they were never renamed, so no acknowledged write is in them. */
+export function removeLeftoverTemps(dir: string, base: string): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!isTempOf(base, name)) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed.push(name);
+    } catch (err) {
+      if (errnoOf(err) !== 'ENOENT') throw err;
+    }
+  }
+  return removed;
+}
+
+/**
+ * Replaces `dir/base` with `text` so that after a crash at any point the file holds either the old or the new
+ * content, and resolves only once the new content and its directory entry are on disk.
+ * Rejects with PersistError (PERSIST_FAILED, errno kept); the old file is then untouched.
+ */
+export async function writeFileDurably(dir: string, base: string, text: string): Promise<void> {
+  const target = join(dir, base);
+  const temp = join(dir, `${base}${TEMP_MARK}${process.pid}-${++tempSeq}`);
+  let step = 'creating the temp file';
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(temp, 'wx', 0o600);
+    step = 'writing';
+    await fh.writeFile(text, 'utf8');
+    step = 'fsync';
+    await fh.sync();
+    step = 'closing';
+    const closing = fh;
+    fh = undefined;
+    await closing.close();
+    step = 'renaming over the old file';
+    await rename(temp, target);
+  } catch (err) {
+    await fh?.close().catch(() => undefined);
+    // A failed fsync means the page cache may have dropped the data: never reuse the temp file, drop it.
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw toPersistFailure(err, target, step);
+  }
+  try {
+    await syncDir(dir);
+  } catch (err) {
+    throw toPersistFailure(err, target, 'fsync of the directory');
+  }
+}
+
+// Some filesystems cannot fsync a directory; there the rename is as durable as it gets.
+const UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
+
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } catch (err) {
+    if (!UNSUPPORTED.has(errnoOf(err) ?? '')) throw err;
+  } finally {
+    await dh.close();
+  }
+}
+
+function syncDirSync(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } catch (err) {
+    if (!UNSUPPORTED.has(errnoOf(err) ?? '')) throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
