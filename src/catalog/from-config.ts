@@ -1,6 +1,7 @@
 // Builds the CatalogInput a config describes: nodes, services, managed and sidecar proxies, checks.
 import { ConfigError, ErrorCode, type ConfigLocation } from '../errors.js';
 import { isIp } from '../net/addr.js';
+import { stableQueryId, toPreparedQuery } from '../config/prepared-query.js';
 import type { CheckDefinition, Config, ServiceDefinition } from '../config/types.js';
 import { allocatePort, type PortRange } from './ports.js';
 import type { CatalogInput, CatalogNode, Check, CheckType, ProxyInfo, ServiceInstance } from './types.js';
@@ -239,9 +240,14 @@ function plan(s: ServiceDefinition, node: string, config: Config, local: boolean
   return out;
 }
 
+export interface CatalogFromConfigOptions {
+  /** Proxy ID → port it had before (persisted): kept when still in its range and not taken. */
+  readonly previousPorts?: ReadonlyMap<string, number>;
+}
+
 /** Registers one node's services and checks; ports and IDs are unique per node, as on a Consul agent. */
 function buildNode(node: string, services: readonly ServiceDefinition[], nodeChecks: readonly CheckDefinition[],
-  config: Config, local: boolean, out: { services: ServiceInstance[]; checks: Check[] }): void {
+  config: Config, local: boolean, out: { services: ServiceInstance[]; checks: Check[] }, previous: ReadonlyMap<string, number>): void {
   const planned = services.flatMap((s) => plan(s, node, config, local));
   const ids = new Map<string, Planned>();
   for (const p of planned) {
@@ -256,9 +262,17 @@ function buildNode(node: string, services: readonly ServiceDefinition[], nodeChe
   }
   const used = new Set<number>();
   for (const p of planned) if (!p.range && p.instance.port > 0) used.add(p.instance.port);
+  // Persisted assignments go first, so a new proxy's hash start never takes a port a running proxy holds.
+  const kept = new Map<Planned, number>();
+  for (const p of planned) {
+    const before = p.range && previous.get(p.instance.id);
+    if (!p.range || before === undefined || before < p.range.min || before > p.range.max || used.has(before)) continue;
+    kept.set(p, before);
+    used.add(before);
+  }
   for (const p of planned) {
     if (!p.range) continue;
-    const port = allocatePort(p.instance.id, p.range, used);
+    const port = kept.get(p) ?? allocatePort(p.instance.id, p.range, used);
     if (port === undefined) {
       fail(ErrorCode.CONFIG_VALUE, p.where, '', `no port provided for proxy bind_port and none left in the allocated range ${p.range.min}-${p.range.max}`);
     }
@@ -297,12 +311,13 @@ function buildNode(node: string, services: readonly ServiceDefinition[], nodeChe
   }
 }
 
-export function catalogFromConfig(config: Config): CatalogInput {
+export function catalogFromConfig(config: Config, opts: CatalogFromConfigOptions = {}): CatalogInput {
+  const previous = opts.previousPorts ?? new Map<string, number>();
   const localNode: CatalogNode = {
     name: config.nodeName, address: config.advertiseAddr, datacenter: config.datacenter, meta: config.nodeMeta,
   };
   const out = { services: [] as ServiceInstance[], checks: [] as Check[] };
-  buildNode(localNode.name, config.services, config.checks, config, true, out);
+  buildNode(localNode.name, config.services, config.checks, config, true, out, previous);
   const names = new Map<string, ConfigLocation>([[localNode.name.toLowerCase(), { file: '<local node>' }]]);
   const nodes: CatalogNode[] = [];
   for (const n of config.nodes) {
@@ -313,7 +328,9 @@ export function catalogFromConfig(config: Config): CatalogInput {
     }
     names.set(n.node.toLowerCase(), n.source);
     nodes.push({ name: n.node, address: n.address, datacenter: config.datacenter, meta: n.meta });
-    buildNode(n.node, n.services, n.checks, config, false, out);
+    buildNode(n.node, n.services, n.checks, config, false, out, previous);
   }
-  return { datacenter: config.datacenter, localNode, nodes, services: out.services, checks: out.checks };
+  // Index 0: config entries predate every API write; a name-derived ID survives reloads and restarts.
+  const preparedQueries = config.preparedQueries.map((q) => toPreparedQuery(q, q.id ?? stableQueryId(q.name), 0));
+  return { datacenter: config.datacenter, localNode, nodes, services: out.services, checks: out.checks, preparedQueries };
 }

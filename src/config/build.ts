@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { ConfigError, ErrorCode } from '../errors.js';
 import type { Merged } from './merge.js';
-import type { Config, DnsConfig } from './types.js';
+import type { Config, DnsConfig, PreparedQueryDefinition } from './types.js';
 import { isLoopback, isWildcard } from './values.js';
 
 export interface BuildEnv {
@@ -11,7 +11,7 @@ export interface BuildEnv {
   readonly networkInterfaces?: NodeJS.Dict<os.NetworkInterfaceInfo[]>;
 }
 
-const DEFAULT_PORTS = { dns: 8600, proxyMinPort: 20000, proxyMaxPort: 20255, sidecarMinPort: 21000, sidecarMaxPort: 21255 };
+const DEFAULT_PORTS = { dns: 8600, http: 8500, proxyMinPort: 20000, proxyMaxPort: 20255, sidecarMinPort: 21000, sidecarMaxPort: 21255 };
 
 function seconds(ms: number | undefined, fallback: number): number {
   return ms === undefined ? fallback : Math.floor(ms / 1000);
@@ -61,6 +61,22 @@ function checkRange(m: Merged, which: 'proxy' | 'sidecar', min: number, max: num
     `must not be below ports.${which}_min_port (${min}), got ${max}`);
 }
 
+/** Names (case-insensitive, as DNS asks) and IDs must each name one query across all files. */
+function checkQueries(queries: readonly PreparedQueryDefinition[]): void {
+  const seen = new Map<string, PreparedQueryDefinition>();
+  for (const q of queries) {
+    for (const [what, key] of [['name', `name\u0000${q.name.toLowerCase()}`], ['ID', q.id && `id\u0000${q.id}`]] as const) {
+      if (!key) continue;
+      const first = seen.get(key);
+      if (first) {
+        throw new ConfigError(ErrorCode.CONFIG_DUPLICATE_ID, q.source,
+          `duplicate prepared query ${what} "${what === 'ID' ? q.id : q.name}" (first at ${first.source.file} ${first.source.key ?? ''})`);
+      }
+      seen.set(key, q);
+    }
+  }
+}
+
 export function buildConfig(
   m: Merged,
   extra: { env: BuildEnv; files: readonly string[]; ignoredKeys: readonly string[]; logFormat?: 'json' | 'pretty' },
@@ -75,6 +91,8 @@ export function buildConfig(
       `must differ from domain (${domain})`);
   }
   const clientAddresses = p.clientAddresses ?? ['127.0.0.1'];
+  const preparedQueries = p.preparedQueries ?? [];
+  checkQueries(preparedQueries);
   const config: Config = {
     datacenter: p.datacenter ?? 'dc1',
     nodeName: p.nodeName ?? extra.env.hostname ?? os.hostname(),
@@ -102,9 +120,11 @@ export function buildConfig(
     services: p.services ?? [],
     checks: p.checks ?? [],
     nodes: p.nodes ?? [],
-    http: { port: 8500, addresses: clientAddresses },
-    enableScriptChecks: false,
-    preparedQueries: [],
+    http: { port: ports.http, addresses: p.httpAddresses ?? clientAddresses },
+    ...(p.dataDir !== undefined ? { dataDir: p.dataDir } : {}),
+    enableScriptChecks: (p.enableScriptChecks ?? false) || (p.enableLocalScriptChecks ?? false),
+    ...(p.apiToken !== undefined ? { apiToken: p.apiToken } : {}),
+    preparedQueries,
     logLevel: p.logLevel ?? 'info',
     logFormat: extra.logFormat ?? 'json',
     ignoredKeys: extra.ignoredKeys,

@@ -4,10 +4,11 @@ import { decodeChecks } from './decode-check.js';
 import { decodeNode } from './decode-node.js';
 import { decodeService, readExecMode, readMeta } from './decode-service.js';
 import {
-  IGNORED_ADDRESSES, IGNORED_CONNECT, IGNORED_DNS, IGNORED_PORTS, IGNORED_TOP, IGNORED_TOP_PREFIXES,
+  IGNORED_ACL, IGNORED_ACL_TOKENS, IGNORED_ADDRESSES, IGNORED_CONNECT, IGNORED_DNS, IGNORED_PORTS, IGNORED_TOP, IGNORED_TOP_PREFIXES,
 } from './ignored-keys.js';
+import { decodePreparedQuery } from './prepared-query.js';
 import { ObjectReader, type DecodeContext, type Plain } from './reader.js';
-import type { CheckDefinition, NodeDefinition, ServiceDefinition, SoaConfig, Upstream } from './types.js';
+import type { CheckDefinition, NodeDefinition, PreparedQueryDefinition, ServiceDefinition, SoaConfig, Upstream } from './types.js';
 import {
   parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor,
   type LogLevel, type Parsed,
@@ -47,13 +48,20 @@ export interface FilePart {
   clientAddresses?: string[];
   advertiseAddr?: string;
   dnsAddresses?: string[];
-  ports?: { dns?: number; proxyMinPort?: number; proxyMaxPort?: number; sidecarMinPort?: number; sidecarMaxPort?: number };
+  /** http: -1 = the HTTP API is off. */
+  ports?: { dns?: number; http?: number; proxyMinPort?: number; proxyMaxPort?: number; sidecarMinPort?: number; sidecarMaxPort?: number };
   dns?: DnsPart;
   connect?: { enabled?: boolean; allowManagedRoot?: boolean; allowManagedApiRegistration?: boolean; proxyDefaults?: ProxyDefaultsPart };
   services?: ServiceDefinition[];
   checks?: CheckDefinition[];
   nodes?: NodeDefinition[];
   logLevel?: LogLevel;
+  httpAddresses?: string[];
+  dataDir?: string;
+  enableScriptChecks?: boolean;
+  enableLocalScriptChecks?: boolean;
+  apiToken?: string;
+  preparedQueries?: PreparedQueryDefinition[];
 }
 
 function parsed<T>(r: ObjectReader, key: string, text: string | undefined, parse: (t: string) => Parsed<T>): T | undefined {
@@ -142,6 +150,7 @@ function decodeConnect(r: ObjectReader): FilePart['connect'] {
 function decodePorts(r: ObjectReader): FilePart['ports'] {
   const part = defined({
     dns: r.port('dns'),
+    http: r.int('http', { min: -1, max: 65535 }),
     proxyMinPort: r.port('proxy_min_port'),
     proxyMaxPort: r.port('proxy_max_port'),
     sidecarMinPort: r.port('sidecar_min_port'),
@@ -152,15 +161,36 @@ function decodePorts(r: ObjectReader): FilePart['ports'] {
   return part;
 }
 
+/** Consul's ACL settings: only the master token means something here (it guards API writes). */
+function decodeAcl(r: ObjectReader): string | undefined {
+  const tokens = r.object('tokens');
+  // 1.4 named it master, 1.11 initial_management; either is the token that may do everything.
+  const master = tokens?.string('master');
+  const initial = tokens?.string('initial_management');
+  if (master !== undefined && initial !== undefined && master !== initial) {
+    tokens?.fail(ErrorCode.CONFIG_VALUE, 'initial_management', 'disagrees with acl.tokens.master (the same token under its newer name)');
+  }
+  tokens?.ignore(...IGNORED_ACL_TOKENS);
+  tokens?.finish();
+  r.ignore(...IGNORED_ACL);
+  r.finish();
+  const token = master ?? initial;
+  return token === '' ? undefined : token;
+}
+
 export function decodeFile(root: Plain, ctx: DecodeContext): FilePart {
   const r = new ObjectReader(ctx, '', root);
   const addresses = r.object('addresses');
   const dnsAddresses = parsed(r, 'addresses.dns', addresses?.string('dns'), parseIpList);
+  const httpAddresses = parsed(r, 'addresses.http', addresses?.string('http'), parseIpList);
   addresses?.ignore(...IGNORED_ADDRESSES);
   addresses?.finish();
   const ports = r.object('ports');
   const dnsConfig = r.object('dns_config');
   const connect = r.object('connect');
+  const acl = r.object('acl');
+  const aclToken = acl && decodeAcl(acl);
+  const legacyToken = r.string('acl_master_token');
   const part = defined<FilePart>({
     datacenter: parsed(r, 'datacenter', r.string('datacenter'), parseDatacenter),
     nodeName: r.string('node_name', { nonEmpty: true }),
@@ -181,6 +211,13 @@ export function decodeFile(root: Plain, ctx: DecodeContext): FilePart {
     checks: decodeChecks(r, false),
     nodes: r.objects('nodes', { camel: true }).map(decodeNode),
     logLevel: parsed(r, 'log_level', r.string('log_level'), parseLogLevel),
+    httpAddresses,
+    dataDir: r.string('data_dir', { nonEmpty: true }),
+    enableScriptChecks: r.bool('enable_script_checks'),
+    enableLocalScriptChecks: r.bool('enable_local_script_checks'),
+    // acl.tokens.master replaced acl_master_token (1.4); the newer spelling wins when a file has both.
+    apiToken: aclToken ?? (legacyToken === '' ? undefined : legacyToken),
+    preparedQueries: r.objects('prepared_queries', { camel: true }).map((q) => decodePreparedQuery(q)),
   });
   r.ignore(...IGNORED_TOP);
   r.ignorePrefix(...IGNORED_TOP_PREFIXES);

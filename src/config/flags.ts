@@ -17,6 +17,11 @@ export interface ConfigFlags {
   recursors?: string[];
   logLevel?: string;
   logFormat?: string;
+  dataDir?: string;
+  /** -1 disables the HTTP API, 0 picks a free port. */
+  httpPort?: number;
+  apiToken?: string;
+  enableScriptChecks?: boolean;
 }
 
 export const FLAGS_FILE = '<flags>';
@@ -49,6 +54,21 @@ export function parseFlags(flags: ConfigFlags): FlagsPart {
     }
     part.ports = { dns: flags.dnsPort };
   }
+  if (flags.httpPort !== undefined) {
+    if (!Number.isInteger(flags.httpPort) || flags.httpPort < -1 || flags.httpPort > 65535) {
+      bad('--http-port', `must be a port number 0-65535, or -1 to disable the HTTP API, got ${String(flags.httpPort)}`);
+    }
+    part.ports = { ...part.ports, http: flags.httpPort };
+  }
+  if (flags.dataDir !== undefined) {
+    if (flags.dataDir.trim() === '') bad('--data-dir', 'must not be empty');
+    part.dataDir = flags.dataDir;
+  }
+  if (flags.apiToken !== undefined) {
+    if (flags.apiToken === '') bad('--api-token', 'must not be empty');
+    part.apiToken = flags.apiToken;
+  }
+  if (flags.enableScriptChecks !== undefined) part.enableScriptChecks = flags.enableScriptChecks;
   set('domain', value('--domain', flags.domain, parseDomain));
   set('altDomain', value('--alt-domain', flags.altDomain, parseDomain));
   set('datacenter', value('--datacenter', flags.datacenter, parseDatacenter));

@@ -1,17 +1,17 @@
 // Keys a Consul agent (1.2–1.x) accepts that connect-dns does not use: accepted with one warning.
 
 export const IGNORED_TOP = [
-  'acl', 'acl_agent_master_token', 'acl_agent_token', 'acl_datacenter', 'acl_default_policy',
-  'acl_down_policy', 'acl_enable_key_list_policy', 'acl_enforce_version_8', 'acl_master_token',
+  'acl_agent_master_token', 'acl_agent_token', 'acl_datacenter', 'acl_default_policy',
+  'acl_down_policy', 'acl_enable_key_list_policy', 'acl_enforce_version_8',
   'acl_replication_token', 'acl_token', 'acl_ttl', 'advertise_addr_ipv4', 'advertise_addr_ipv6',
   'advertise_addr_wan', 'advertise_addr_wan_ipv4', 'advertise_addr_wan_ipv6', 'advertise_addrs',
   'audit', 'auto_config', 'auto_encrypt', 'auto_reload_config', 'autopilot', 'bind_addr', 'bootstrap',
   'bootstrap_expect', 'ca_file', 'ca_path', 'cache', 'cert_file', 'check_output_max_size',
-  'check_update_interval', 'config_entries', 'data_dir', 'default_query_time', 'disable_anonymous_signature',
+  'check_update_interval', 'config_entries', 'default_query_time', 'disable_anonymous_signature',
   'disable_coordinates', 'disable_host_node_id', 'disable_http_unprintable_char_filter',
   'disable_keyring_file', 'disable_remote_exec', 'disable_update_check', 'discard_check_output',
   'discovery_max_stale', 'enable_acl_replication', 'enable_agent_tls_for_checks',
-  'enable_central_service_config', 'enable_debug', 'enable_local_script_checks', 'enable_script_checks',
+  'enable_central_service_config', 'enable_debug',
   'enable_syslog', 'encrypt', 'encrypt_verify_incoming', 'encrypt_verify_outgoing', 'gossip_lan',
   'gossip_wan', 'http_config', 'key_file', 'leave_on_terminate', 'license_path', 'limits', 'log_file',
   'log_json', 'log_rotate_bytes', 'log_rotate_duration', 'log_rotate_max_files', 'max_query_time',
@@ -30,9 +30,9 @@ export const IGNORED_TOP = [
 /** Whole families Consul grew over versions (tls_min_version, tls_cipher_suites, …). */
 export const IGNORED_TOP_PREFIXES = ['tls_', 'verify_', 'encrypt_verify_'] as const;
 
-export const IGNORED_PORTS = ['http', 'https', 'grpc', 'grpc_tls', 'serf_lan', 'serf_wan', 'server', 'expose_min_port', 'expose_max_port'] as const;
+export const IGNORED_PORTS = ['https', 'grpc', 'grpc_tls', 'serf_lan', 'serf_wan', 'server', 'expose_min_port', 'expose_max_port'] as const;
 
-export const IGNORED_ADDRESSES = ['http', 'https', 'grpc', 'grpc_tls'] as const;
+export const IGNORED_ADDRESSES = ['https', 'grpc', 'grpc_tls'] as const;
 
 export const IGNORED_DNS = ['allow_stale', 'max_stale', 'use_cache', 'cache_max_age', 'prefer_namespace'] as const;
 
@@ -47,4 +47,15 @@ export const IGNORED_CHECK = [
   'script', 'docker_container_id', 'shell', 'grpc', 'grpc_use_tls', 'alias_node', 'alias_service', 'token',
   'output_max_size', 'success_before_passing', 'failures_before_critical', 'failures_before_warning',
   'body', 'h2ping', 'h2ping_use_tls', 'tls_server_name', 'udp', 'os_service', 'disable_redirects',
+] as const;
+
+/** `acl` keys besides the master token: there are no ACLs beyond that one token. */
+export const IGNORED_ACL = [
+  'enabled', 'default_policy', 'down_policy', 'policy_ttl', 'role_ttl', 'token_ttl', 'disabled_ttl',
+  'enable_key_list_policy', 'enable_token_replication', 'enable_token_persistence', 'msp_disable_bootstrap',
+] as const;
+
+export const IGNORED_ACL_TOKENS = [
+  'agent', 'agent_master', 'agent_recovery', 'default', 'replication', 'managed_service_provider',
+  'config_file_service_registration', 'dns',
 ] as const;

@@ -3,7 +3,7 @@ import { isPlain, type Plain } from './reader.js';
 import type { FilePart } from './decode-file.js';
 
 /** Top-level lists that add up across files, as Consul's merge does; every other list is replaced. */
-const ACCUMULATE = new Set(['services', 'checks', 'nodes', 'recursors']);
+const ACCUMULATE = new Set(['services', 'checks', 'nodes', 'recursors', 'preparedQueries']);
 
 export interface Merged {
   readonly part: FilePart;

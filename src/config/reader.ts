@@ -26,7 +26,7 @@ function got(v: unknown): string {
 }
 
 // The HTTP API spells keys in CamelCase; a few of those map to a different snake_case key.
-const ALIASES: Readonly<Record<string, string>> = { check_id: 'id', script_args: 'args' };
+const ALIASES: Readonly<Record<string, string>> = { check_id: 'id', script_args: 'args', ignore_check_i_ds: 'ignore_check_ids' };
 
 export function canonicalKey(written: string): string {
   const snake = /[A-Z]/.test(written)
@@ -74,6 +74,12 @@ export class ObjectReader {
 
   pathOf(key: string): string {
     return joinPath(this.path, this.entries.get(key)?.written ?? key);
+  }
+
+  /** Whether the keys are written in the API's CamelCase (to name a missing key the way the writer spells them). */
+  isCamelCase(): boolean {
+    for (const { written } of this.entries.values()) if (/^[A-Z]/.test(written)) return true;
+    return false;
   }
 
   fail(code: ErrorCode, key: string, reason: string): never {

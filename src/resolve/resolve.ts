@@ -9,6 +9,7 @@ import type { Env } from './env.js';
 import { resolveNode } from './node.js';
 import { parseName } from './parse-name.js';
 import { resolvePtr } from './ptr.js';
+import { resolvePreparedQuery } from './query.js';
 import { resolveService } from './service.js';
 import type { Resolution, ResolveContext } from './types.js';
 import { findZone } from './zone.js';
@@ -57,8 +58,7 @@ function resolveInZone(
     case 'addr':
       return resolveAddr(env, lookup.ip);
     case 'query':
-      // Prepared queries are not served yet: every name is "query not found".
-      return buildNxdomain(buildSoa(zone, ctx));
+      return resolvePreparedQuery(env, lookup.query);
   }
 }
 

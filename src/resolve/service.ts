@@ -1,6 +1,7 @@
 // `.service` and `.connect` lookups: select, filter, shuffle, build, apply count limits.
 import { RrType } from '../dns/records.js';
 import type { Answer } from '../dns/records.js';
+import type { InstanceView } from '../catalog/types.js';
 import { buildAnswer, buildNodata, buildNxdomain } from './answer.js';
 import { buildSoa } from './apex.js';
 import type { Env } from './env.js';
@@ -16,7 +17,7 @@ export interface ServiceLookup {
 }
 
 export function resolveService(env: Env, lookup: ServiceLookup): Answer {
-  const { snapshot, ctx, query } = env;
+  const { snapshot, ctx } = env;
   // `.connect` never returns the plain instance: only proxies for it and Connect-native instances.
   const candidates = lookup.kind === 'connect'
     ? snapshot.connectEndpoints(lookup.service)
@@ -26,6 +27,15 @@ export function resolveService(env: Env, lookup: ServiceLookup): Answer {
   const ordered = shuffle(healthy, ctx.random);
   // The TTL follows the name asked (the destination for `.connect`), not the proxy's own name.
   const ttl = serviceTtl(lookup.service, ctx.dns.serviceTtl);
+  return buildInstancesAnswer(env, ordered, ttl);
+}
+
+/**
+ * Records for instances already selected and ordered (`.service`, `.connect` and `.query` alike): SRV or
+ * address records, count limits, TC, and the NODATA case.
+ */
+export function buildInstancesAnswer(env: Env, ordered: readonly InstanceView[], ttl: number): Answer {
+  const { query, ctx } = env;
   const built = query.qtype === RrType.SRV ? buildSrvRecords(env, ordered, ttl) : buildServiceAddressRecords(env, ordered, ttl);
   const limited = env.internal ? { answer: built.answer, dropped: false } : limitAnswerCount(built.answer, query, ctx.dns);
   const tc = limited.dropped && ctx.dns.enableTruncate;

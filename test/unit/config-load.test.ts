@@ -205,13 +205,13 @@ test('the first problem of every bad file is reported, not only the first file',
 
 test('keys Consul accepts but connect-dns does not use give one warning that lists them', async (t) => {
   const { config, warnings } = await loadDir(t, {
-    'server.json': { server: true, bootstrap_expect: 3, ui: true, data_dir: '/tmp/x', ports: { http: 8500 }, tls_min_version: 'tls12',
+    'server.json': { server: true, bootstrap_expect: 3, ui: true, ports: { https: 8501 }, tls_min_version: 'tls12',
       acl: { enabled: true }, dns_config: { allow_stale: true }, connect: { ca_provider: 'consul' } },
     'svc.hcl': 'service {\n  name = "a"\n  check {\n    script = "/bin/true"\n    interval = "10s"\n  }\n}\n',
   });
   const lines = warnings.filter((w) => w.startsWith('ignoring keys not used by connect-dns: '));
   assert.equal(lines.length, 1);
-  for (const key of ['server', 'bootstrap_expect', 'ui', 'data_dir', 'ports.http', 'tls_min_version', 'acl', 'dns_config.allow_stale',
+  for (const key of ['server', 'bootstrap_expect', 'ui', 'ports.https', 'tls_min_version', 'acl.enabled', 'dns_config.allow_stale',
     'connect.ca_provider', 'service.check.script']) {
     assert.ok(config.ignoredKeys.includes(key), `${key} in ${config.ignoredKeys.join(', ')}`);
     assert.ok(lines[0]?.includes(key));
