@@ -1,18 +1,39 @@
-// Composition root: builds the catalog, resolver context, forwarder and listeners from a Config.
+// Composition root: builds the registry, checks, proxies, API, persistence, forwarder and listeners from a Config.
 import type { Logger } from 'pino';
+import { createApiServer, type ApiServer } from './api/server.js';
 import { catalogFromConfig } from './catalog/from-config.js';
 import { createRegistry, type Registry } from './catalog/registry.js';
+import type { Snapshot } from './catalog/types.js';
+import { loadConfig, type ConfigFlags } from './config/load.js';
 import type { Config } from './config/types.js';
+import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import type { EncodeOptions } from './dns/codec.js';
 import { createDnsServer, type DnsServer } from './dns/server.js';
+import { CdnsError } from './errors.js';
 import { createForwarder, type Forwarder } from './forward/forwarder.js';
+import { createHealthRunner } from './health/runner.js';
+import { openStateFile, type PersistedState, type StateFile } from './persist/state-file.js';
+import { buildProxyConfig } from './proxy/config-view.js';
+import { createProxySupervisor } from './proxy/supervisor.js';
+import { executePreparedQuery } from './resolve/prepared-query.js';
 import type { ResolveContext } from './resolve/types.js';
 import { createQueryHandler } from './router.js';
 
 export interface RunningServer {
   readonly endpoints: DnsServer['endpoints'];
+  readonly http: ApiServer['endpoints'];
   readonly registry: Registry;
+  /** Re-reads the config sources; a bad config keeps the last good one serving. Resolves true when applied. */
+  reload(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Where the config came from, so reload can read it again (and the directories be watched). */
+  readonly sources?: { readonly files: readonly string[]; readonly dirs: readonly string[] };
+  readonly flags?: ConfigFlags;
+  /** Watch config dirs for changes (default true when sources are given). */
+  readonly watch?: boolean;
 }
 
 export function toResolveContext(config: Config): ResolveContext {
@@ -34,63 +55,165 @@ export function toEncodeOptions(config: Config): EncodeOptions {
   };
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const registry = createRegistry(catalogFromConfig(config));
-  let forwarder: Forwarder | undefined;
-  if (config.recursors.length > 0) {
-    forwarder = createForwarder({
-      upstreams: config.recursors,
-      timeoutMs: config.dns.recursorTimeout,
-      strategy: config.dns.recursorStrategy,
-      zones: config.altDomain ? [config.domain, config.altDomain] : [config.domain],
-      udpPayloadSize: config.dns.udpPayloadSize,
-      logger: logger.child({ component: 'forward' }),
-    });
+/** Ports of the local node's managed and sidecar proxies: persisted so they stay stable. */
+function proxyPorts(snapshot: Snapshot): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of snapshot.instances()) if (v.instance.managed) out[v.instance.id] = v.instance.port;
+  return out;
+}
+
+function createForwarderFor(config: Config, logger: Logger): Forwarder | undefined {
+  if (config.recursors.length === 0) return undefined;
+  return createForwarder({
+    upstreams: config.recursors,
+    timeoutMs: config.dns.recursorTimeout,
+    strategy: config.dns.recursorStrategy,
+    zones: config.altDomain ? [config.domain, config.altDomain] : [config.domain],
+    udpPayloadSize: config.dns.udpPayloadSize,
+    logger: logger.child({ component: 'forward' }),
+  });
+}
+
+export async function startServer(config: Config, logger: Logger, opts: ServerOptions = {}): Promise<RunningServer> {
+  let current = config;
+  let stateFile: StateFile | undefined;
+  let persisted: PersistedState | undefined;
+  let registry: Registry | undefined;
+  if (config.dataDir) {
+    stateFile = openStateFile(config.dataDir, () => ({
+      registry: (registry as Registry).exportState(),
+      proxyPorts: proxyPorts((registry as Registry).current()),
+    }), logger.child({ component: 'persist' }));
+    persisted = stateFile.load();
   }
+  const previousPorts = persisted ? new Map(Object.entries(persisted.proxyPorts)) : undefined;
+  const reg = createRegistry(catalogFromConfig(config, previousPorts ? { previousPorts } : {}));
+  registry = reg;
+  if (persisted) reg.restoreState(persisted.registry);
+  const persist = stateFile ? () => (stateFile as StateFile).save() : () => Promise.resolve();
+  await persist(); // records the proxy ports allocated at this start
+
+  const health = createHealthRunner({ registry: reg, logger: logger.child({ component: 'health' }), enableScriptChecks: () => current.enableScriptChecks });
+  let httpAddr = '';
+  const proxies = createProxySupervisor({
+    registry: reg, health, logger: logger.child({ component: 'proxy' }), config: () => current, httpAddr: () => httpAddr,
+  });
+
+  let forwarder = createForwarderFor(config, logger);
+  let context = toResolveContext(config);
+  let encode = toEncodeOptions(config);
   const handler = createQueryHandler({
-    snapshot: registry.current,
-    context: toResolveContext(config),
-    encode: toEncodeOptions(config),
-    ...(forwarder ? { forwarder } : {}),
+    snapshot: reg.current,
+    context: () => context,
+    encode: () => encode,
+    forwarder: () => forwarder,
     logger: logger.child({ component: 'dns' }),
   });
+
+  const cleanup: (() => Promise<void>)[] = [() => proxies.close(), () => health.close(), async () => { await forwarder?.close(); }];
+  const runCleanup = async (): Promise<void> => {
+    for (const c of cleanup.splice(0).reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
+  };
+
   let dns: DnsServer;
+  let api: ApiServer | undefined;
   try {
     dns = await createDnsServer({ addresses: [...config.dnsAddresses], port: config.dnsPort, handler, logger });
+    cleanup.push(() => dns.close());
+    if (config.http.port !== -1) {
+      api = await createApiServer({
+        registry: reg,
+        config: () => current,
+        health,
+        proxies,
+        persist,
+        executeQuery: (snap, q, source) => executePreparedQuery(snap, q, source, {
+          random: Math.random, serviceTtl: current.dns.serviceTtl, agentNode: snap.localNode.name,
+        }),
+        proxyConfig: (snap, id) => buildProxyConfig(snap, id, current),
+        logger: logger.child({ component: 'api' }),
+      }, { addresses: config.http.addresses, port: config.http.port });
+      const a = api;
+      cleanup.push(() => a.close());
+      const first = api.endpoints[0];
+      if (first) httpAddr = formatHostPort(first.address, first.port);
+    }
   } catch (err) {
-    await forwarder?.close();
+    await runCleanup();
     throw err;
   }
-  const snap = registry.current();
+
+  const snap = reg.current();
   logger.info(
     {
       dns: dns.endpoints.map((e) => `${e.proto}://${formatHostPort(e.address, e.port)}`),
+      http: (api?.endpoints ?? []).map((e) => `http://${formatHostPort(e.address, e.port)}`),
       domain: config.domain,
       altDomain: config.altDomain,
       datacenter: config.datacenter,
       node: config.nodeName,
       recursors: config.recursors.map((r) => formatHostPort(r.address, r.port)),
+      dataDir: config.dataDir,
       services: snap.instances().length,
       nodes: snap.nodes().length,
     },
-    `serving DNS on ${dns.endpoints.map((e) => `${e.proto} ${formatHostPort(e.address, e.port)}`).join(', ')}`,
+    `serving DNS on ${dns.endpoints.map((e) => `${e.proto} ${formatHostPort(e.address, e.port)}`).join(', ')}` +
+      (api ? `, HTTP on ${api.endpoints.map((e) => formatHostPort(e.address, e.port)).join(', ')}` : ''),
   );
-  const managed = snap.instances().filter((v) => v.instance.managed && v.node.name === snap.localNode.name);
-  if (managed.length > 0) {
-    // Say it once at start: otherwise a user wonders why `.connect` leaves these proxies out.
-    logger.warn(
-      { proxies: managed.map((v) => `${v.instance.id}:${v.instance.port}`) },
-      'managed proxies are registered, but this version neither starts them nor runs their listening checks; they stay critical and out of .connect answers',
-    );
+  if (!stateFile) logger.info('no data_dir: API registrations and check states live in memory only');
+
+  let reloading: Promise<boolean> | undefined;
+  const reload = async (): Promise<boolean> => {
+    if (!opts.sources) return false;
+    const sources = { files: [...opts.sources.files], dirs: [...opts.sources.dirs] };
+    try {
+      const { config: next, warnings } = await loadConfig(sources, opts.flags ?? {});
+      const input = catalogFromConfig(next, { previousPorts: new Map(Object.entries(proxyPorts(reg.current()))) });
+      for (const w of warnings) logger.warn(w);
+      const oldForwarder = forwarder;
+      if (JSON.stringify(next.recursors) !== JSON.stringify(current.recursors) || next.dns.recursorTimeout !== current.dns.recursorTimeout
+        || next.dns.recursorStrategy !== current.dns.recursorStrategy) {
+        forwarder = createForwarderFor(next, logger);
+        void oldForwarder?.close();
+      }
+      current = next;
+      context = toResolveContext(next);
+      encode = toEncodeOptions(next);
+      reg.replaceConfig(input);
+      await persist().catch((err: unknown) => logger.error({ err }, 'could not persist state after reload'));
+      logger.info({ files: next.files.length, services: reg.current().instances().length }, 'configuration reloaded');
+      return true;
+    } catch (err) {
+      if (err instanceof CdnsError) {
+        logger.error({ code: err.code }, `reload failed, still serving the last good configuration: ${err.message}`);
+        return false;
+      }
+      logger.error({ err }, 'reload failed, still serving the last good configuration');
+      return false;
+    }
+  };
+
+  let watcher: ConfigWatcher | undefined;
+  if (opts.sources && opts.watch !== false && opts.sources.dirs.length + opts.sources.files.length > 0) {
+    watcher = watchConfig({ files: [...opts.sources.files], dirs: [...opts.sources.dirs] }, () => {
+      reloading = (reloading ?? Promise.resolve(true)).then(reload, reload);
+    });
   }
+
   let closing: Promise<void> | undefined;
   return {
     endpoints: dns.endpoints,
-    registry,
+    http: api?.endpoints ?? [],
+    registry: reg,
+    reload: () => {
+      reloading = (reloading ?? Promise.resolve(true)).then(reload, reload);
+      return reloading;
+    },
     close() {
       closing ??= (async () => {
-        await dns.close();
-        await forwarder?.close();
+        watcher?.close();
+        await runCleanup();
+        await persist().catch((err: unknown) => logger.error({ err }, 'could not persist state at stop'));
         logger.info('stopped');
       })();
       return closing;

@@ -39,19 +39,18 @@ interface SourceOpts { configFile: string[]; configDir: string[] }
 interface ServeOpts extends SourceOpts {
   client?: string; advertise?: string; dnsPort?: string; domain?: string; altDomain?: string;
   datacenter?: string; node?: string; recursor: string[]; logLevel?: string; logFormat?: string;
+  httpPort?: string; dataDir?: string; apiToken?: string; enableScriptChecks?: boolean;
 }
 
 function toFlags(o: ServeOpts): ConfigFlags {
   const flags: { -readonly [K in keyof ConfigFlags]: ConfigFlags[K] } = {};
   if (o.client !== undefined) flags.client = o.client;
   if (o.advertise !== undefined) flags.advertise = o.advertise;
-  if (o.dnsPort !== undefined) {
-    const n = /^\d+$/.test(o.dnsPort) ? Number(o.dnsPort) : NaN;
-    if (!Number.isInteger(n) || n > 65535) {
-      throw new ConfigError('CDNS_ERR_CONFIG_VALUE', { file: '<flags>', key: '--dns-port' }, `must be a port number 0-65535, got "${o.dnsPort}"`);
-    }
-    flags.dnsPort = n;
-  }
+  if (o.dnsPort !== undefined) flags.dnsPort = portFlag('--dns-port', o.dnsPort, false);
+  if (o.httpPort !== undefined) flags.httpPort = portFlag('--http-port', o.httpPort, true);
+  if (o.dataDir !== undefined) flags.dataDir = o.dataDir;
+  if (o.apiToken !== undefined) flags.apiToken = o.apiToken;
+  if (o.enableScriptChecks) flags.enableScriptChecks = true;
   if (o.domain !== undefined) flags.domain = o.domain;
   if (o.altDomain !== undefined) flags.altDomain = o.altDomain;
   if (o.datacenter !== undefined) flags.datacenter = o.datacenter;
@@ -60,6 +59,16 @@ function toFlags(o: ServeOpts): ConfigFlags {
   if (o.logLevel !== undefined) flags.logLevel = o.logLevel;
   if (o.logFormat !== undefined) flags.logFormat = o.logFormat;
   return flags;
+}
+
+function portFlag(flag: string, text: string, allowDisable: boolean): number {
+  if (allowDisable && text === '-1') return -1;
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(n) || n > 65535) {
+    throw new ConfigError('CDNS_ERR_CONFIG_VALUE', { file: '<flags>', key: flag },
+      `must be a port number 0-65535${allowDisable ? ' or -1' : ''}, got "${text}"`);
+  }
+  return n;
 }
 
 function addSourceOptions(cmd: Command): Command {
@@ -87,6 +96,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--datacenter <dc>', 'datacenter name (default dc1)')
     .option('--node <name>', 'this node\'s name (default the hostname)')
     .option('--recursor <addr[:port]>', 'upstream resolver for names outside the domain (repeatable)', collect, [])
+    .option('--http-port <port>', 'HTTP API port; 0 picks a free port, -1 disables the API (default 8500)')
+    .option('--data-dir <dir>', 'persist API registrations, TTL check states, prepared queries and proxy ports here')
+    .option('--api-token <token>', 'token every API write must carry (like acl.tokens.master)')
+    .option('--enable-script-checks', 'run script checks (args); off by default')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']))
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'pretty']))
     .action(async (opts: ServeOpts) => {
@@ -111,8 +124,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 async function serveCommand(opts: ServeOpts, io: CliIo): Promise<number> {
   let loaded;
+  let flags: ConfigFlags;
+  const sources = { files: opts.configFile, dirs: opts.configDir };
   try {
-    loaded = await loadConfig({ files: opts.configFile, dirs: opts.configDir }, toFlags(opts));
+    flags = toFlags(opts);
+    loaded = await loadConfig(sources, flags);
   } catch (err) {
     return reportConfigError(err, io);
   }
@@ -121,7 +137,7 @@ async function serveCommand(opts: ServeOpts, io: CliIo): Promise<number> {
   for (const w of warnings) logger.warn(w);
   let server;
   try {
-    server = await startServer(config, logger);
+    server = await startServer(config, logger, { sources, flags });
   } catch (err) {
     if (err instanceof CdnsError) {
       logger.error({ code: err.code }, err.message);
@@ -130,7 +146,15 @@ async function serveCommand(opts: ServeOpts, io: CliIo): Promise<number> {
     }
     throw err;
   }
-  await (io.untilStopped ?? waitForSignal)();
+  // SIGHUP re-reads the config, as a Consul agent does; a bad file keeps the last good catalog serving.
+  const running = server;
+  const onHup = (): void => void running.reload();
+  process.on('SIGHUP', onHup);
+  try {
+    await (io.untilStopped ?? waitForSignal)();
+  } finally {
+    process.off('SIGHUP', onHup);
+  }
   await server.close();
   logger.flush?.();
   return 0;

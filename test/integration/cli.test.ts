@@ -69,14 +69,14 @@ describe('connect-dns CLI', () => {
       assert.equal(r.code, 1);
       assert.ok(r.stderr.includes(join(dir, b.file)), `names the file: ${r.stderr}`);
       assert.match(r.stderr, b.key);
-      const serve = await cli(['serve', '--config-dir', dir, '--dns-port', '0']);
+      const serve = await cli(['serve', '--config-dir', dir, '--dns-port', '0', '--http-port', '0']);
       assert.equal(serve.code, 1, 'serve refuses to start too');
       assert.ok(serve.stderr.includes(b.file));
     });
   }
 
   it('serve --dns-port 0 logs every bound address, answers dig, and stops cleanly on SIGTERM', async (t) => {
-    const child = spawn(process.execPath, [bin, 'serve', '--config-dir', join(examples, 'quickstart'), '--dns-port', '0'], {
+    const child = spawn(process.execPath, [bin, 'serve', '--config-dir', join(examples, 'quickstart'), '--dns-port', '0', '--http-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     t.after(() => child.kill('SIGKILL'));
