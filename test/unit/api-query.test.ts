@@ -72,7 +72,7 @@ describe('prepared query API', () => {
     assert.match(dup.text, /^Name: a prepared query named "Q1" already exists/);
     const noService = await httpJson(h.port, 'POST', '/v1/query', { Name: 'q2', Service: {} });
     assert.equal(noService.status, 400);
-    assert.match(noService.text, /^Service\.Service: missing/);
+    assert.match(noService.text, /^Service\.Service: a prepared query needs Service\.Service/);
     const badType = await httpJson(h.port, 'POST', '/v1/query', { Name: 'q2', Service: { Service: 'web', OnlyPassing: 'yes' } });
     assert.equal(badType.status, 400);
     assert.match(badType.text, /^Service\.OnlyPassing: expected a boolean/);
