@@ -41,7 +41,7 @@ describe('connect-dns CLI', () => {
     assert.match(r.stdout, /validate/);
     const s = await cli(['serve', '--help']);
     for (const flag of ['--config-file', '--config-dir', '--client', '--advertise', '--dns-port', '--domain', '--alt-domain',
-      '--datacenter', '--node', '--recursor', '--log-level', '--log-format']) {
+      '--datacenter', '--node', '--recursor', '--http-port', '--data-dir', '--api-token', '--enable-script-checks', '--log-level', '--log-format']) {
       assert.ok(s.stdout.includes(flag), `serve --help mentions ${flag}`);
     }
   });
