@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dig, hasDig, parseDig, type DigResult } from '../helpers/dig.js';
+import { listenTcp, waitForCheck } from '../helpers/listener.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 interface Capture {
@@ -59,15 +60,20 @@ const wild = (l: readonly string[]): string[] => l.map((x) => x.replace(/(hostma
 for (const proxyUp of [false, true]) {
   describe(`Consul 1.2.4 capture, managed proxy ${proxyUp ? 'up (its check passing)' : 'not started (check critical)'}`, () => {
     let srv: TestServer;
+    let proxy: { close(): Promise<void> } | undefined;
     let digOk = false;
     before(async () => {
+      // "Up" is what the capture had: something listening on the managed proxy's port (20120), so its
+      // "Connect Proxy Listening" check, which the server runs, passes.
+      if (proxyUp) proxy = await listenTcp(20120);
       srv = await startTestServer({ dirs: [fileURLToPath(new URL('../fixtures/reference/', import.meta.url))] });
-      if (proxyUp) {
-        assert.ok(srv.server.registry.updateCheck('ref-node', 'service:redis-proxy', { status: 'passing' }));
-      }
+      if (proxyUp) await waitForCheck(srv.server.registry, 'ref-node', 'service:redis-proxy', 'passing');
       digOk = await hasDig();
     });
-    after(() => srv.close());
+    after(async () => {
+      await srv.close();
+      await proxy?.close();
+    });
 
     const captures = readCapture();
     it('reads the whole main run of the capture', () => assert.equal(captures.length, 43));

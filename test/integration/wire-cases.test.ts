@@ -6,25 +6,30 @@ import { cares, caresTypes, expectedCares } from '../helpers/cares.js';
 import { assertCase } from '../helpers/case-check.js';
 import { dig, hasDig } from '../helpers/dig.js';
 import { referenceCases, referencePassingCases, richCases, richOnlyPassingCases, type DnsCase } from '../helpers/dns-cases.js';
+import { listenTcp, waitForCheck } from '../helpers/listener.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startTcShim, type TcShim } from '../helpers/tc-shim.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}/`, import.meta.url));
 
-function table(title: string, dirs: string[], cases: readonly DnsCase[], prepare?: (srv: TestServer) => void): void {
+function table(title: string, dirs: string[], cases: readonly DnsCase[], proxyUp = false): void {
   describe(title, () => {
     let srv: TestServer;
     let shim: TcShim;
+    let proxy: { close(): Promise<void> } | undefined;
     let digOk = false;
     before(async () => {
+      // The managed proxy "up": something listens on its port, so the check the server runs passes.
+      if (proxyUp) proxy = await listenTcp(20120);
       srv = await startTestServer({ dirs: dirs.map(fixture) });
-      prepare?.(srv);
+      if (proxyUp) await waitForCheck(srv.server.registry, 'ref-node', 'service:redis-proxy', 'passing');
       shim = await startTcShim(srv.port);
       digOk = await hasDig();
     });
     after(async () => {
       await shim.close();
       await srv.close();
+      await proxy?.close();
     });
 
     for (const c of cases) {
@@ -54,9 +59,6 @@ function table(title: string, dirs: string[], cases: readonly DnsCase[], prepare
 }
 
 table('reference capture (Consul 1.2.4 setup) from config files', ['reference'], referenceCases);
-table('reference capture with the managed proxy up', ['reference'], referencePassingCases, (srv) => {
-  // The state after the proxy's "Connect Proxy Listening" check passed (nothing runs checks yet).
-  srv.server.registry.updateCheck('ref-node', 'service:redis-proxy', { status: 'passing', output: 'TCP connect 127.0.0.1:20120: Success' });
-});
+table('reference capture with the managed proxy up', ['reference'], referencePassingCases, true);
 table('rich catalog from config files', ['rich'], richCases);
 table('rich catalog with only_passing', ['rich', 'rich-only-passing'], richOnlyPassingCases);
