@@ -1,7 +1,7 @@
 // One run of an HTTP check: 2xx passing, 429 warning, anything else (or no answer in time) critical.
 import http from 'node:http';
 import https from 'node:https';
-import { formatDuration, OUTPUT_LIMIT, type ProbeResult } from './probe-result.js';
+import { boundedProbe, OUTPUT_LIMIT, type ProbeResult } from './probe-result.js';
 
 export interface HttpProbe {
   readonly url: string;
@@ -41,21 +41,7 @@ export function runHttpProbe(probe: HttpProbe, signal: AbortSignal): Promise<Pro
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return Promise.resolve({ status: 'critical', output: `${prefix}: unsupported protocol ${url.protocol}` });
   }
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (r: ProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      req.destroy();
-      resolve(r);
-    };
-    const onAbort = (): void => finish({ status: 'critical', output: `${prefix}: aborted` });
-    const timer = setTimeout(
-      () => finish({ status: 'critical', output: `${prefix}: timed out after ${formatDuration(probe.timeoutMs)}` }),
-      probe.timeoutMs,
-    );
+  return boundedProbe(prefix, probe.timeoutMs, signal, (finish) => {
     const options: https.RequestOptions = { method, headers: buildHeaders(probe.header), agent: false };
     if (url.protocol === 'https:' && probe.tlsSkipVerify) options.rejectUnauthorized = false;
     const req = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
@@ -76,8 +62,7 @@ export function runHttpProbe(probe: HttpProbe, signal: AbortSignal): Promise<Pro
       res.on('error', done);
     });
     req.on('error', (err) => finish({ status: 'critical', output: `${prefix}: ${err.message}` }));
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
     req.end();
+    return () => req.destroy();
   });
 }

@@ -27,3 +27,36 @@ export function splitHostPort(text: string): { host: string; port: number } | un
   if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { host: m[1] === '' ? '127.0.0.1' : m[1], port };
 }
+
+/**
+ * The frame every network probe shares: `start` begins the work and returns its cleanup; the first of
+ * `finish`, the timeout or an abort settles the run once, clears the timer and runs the cleanup.
+ */
+export function boundedProbe(
+  prefix: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+  start: (finish: (r: ProbeResult) => void) => () => void,
+): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    let cleanup: (() => void) | undefined;
+    const finish = (r: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      cleanup?.();
+      resolve(r);
+    };
+    const onAbort = (): void => finish({ status: 'critical', output: `${prefix}: aborted` });
+    const timer = setTimeout(
+      () => finish({ status: 'critical', output: `${prefix}: timed out after ${formatDuration(timeoutMs)}` }),
+      timeoutMs,
+    );
+    cleanup = start(finish);
+    if (settled) cleanup();
+    else if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
