@@ -94,7 +94,7 @@ function parseOpt(raw: Buffer, off: number): ParsedOpt | string {
 }
 
 /**
- * A reply built straight from the query bytes: same ID and opcode, QR=1, RD echoed, the
+ * A reply built straight from the query bytes: same ID and opcode, QR=1, RD and CD echoed, the
  * question copied verbatim when given, and an OPT (for BADVERS) when asked for.
  */
 function buildErrorReply(raw: Buffer, rcode: number, questionEnd: number | undefined, opt?: { udpSize: number; do: boolean }): Buffer {
@@ -102,7 +102,8 @@ function buildErrorReply(raw: Buffer, rcode: number, questionEnd: number | undef
   const out = Buffer.alloc(HEADER_SIZE + qlen + (opt ? 11 : 0));
   raw.copy(out, 0, 0, 2);
   out[2] = 0x80 | ((raw[2] as number) & 0x79);
-  out[3] = rcode & 0x0f;
+  // CD is echoed like RD (RFC 4035 §3.2.2); the other bits of byte 3 are ours to set.
+  out[3] = ((raw[3] as number) & 0x10) | (rcode & 0x0f);
   out.writeUInt16BE(qlen > 0 ? 1 : 0, 4);
   out.writeUInt16BE(opt ? 1 : 0, 10);
   if (qlen > 0) raw.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);

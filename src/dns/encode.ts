@@ -156,15 +156,17 @@ function writeRr(w: WireWriter, rr: Rr): void {
 }
 
 /**
- * A complete reply: header from `h`, the query's question bytes verbatim, the sections,
- * and an OPT when `opt` is given. Throws RangeError on a record that cannot be encoded.
+ * A complete reply: header from `h` (RD and CD echoed from the query), the query's question bytes
+ * verbatim, the sections, and an OPT when `opt` is given. Throws RangeError on a record that cannot
+ * be encoded: the resolver leaves such records out, so this is the last line of defence.
  */
 export function buildMessage(query: Query, h: MessageHeader, s: Sections, opt: OptSpec | undefined, compress: boolean): Buffer {
   const raw = query.raw;
   const w = new WireWriter(512, compress);
   w.u16(query.id);
   w.u8(0x80 | (h.aa ? 0x04 : 0) | (h.tc ? 0x02 : 0) | (query.rd ? 0x01 : 0));
-  w.u8((h.ra ? 0x80 : 0) | (h.rcode & 0x0f));
+  // CD is copied as miekg's SetReply does (RFC 4035 §3.2.2); AD is never claimed: nothing here is validated.
+  w.u8((h.ra ? 0x80 : 0) | (query.cd ? 0x10 : 0) | (h.rcode & 0x0f));
   w.u16(1);
   w.u16(s.answer.length);
   w.u16(s.authority.length);

@@ -92,22 +92,19 @@ export interface Answer {
  * Additional (for example node-meta TXT of an A answer) is kept, de-duplicated.
  */
 export function syncAdditional(answer: readonly Rr[], additional: readonly Rr[]): Rr[] {
+  if (!answer.some(hasTarget)) return dedupe(additional);
+  return ownedAdditional(answer, additional);
+}
+
+/**
+ * Only the Additional records some SRV/CNAME/NS target of the answer owns (directly or through a
+ * CNAME chain inside Additional), in target order, each once; nothing when the answer has no targets.
+ * This is what size fitting keeps: everything else in Additional is optional (RFC 2181 §9).
+ */
+export function ownedAdditional(answer: readonly Rr[], additional: readonly Rr[]): Rr[] {
   const targets: string[] = [];
-  for (const rr of answer) {
-    if (rr.type === 'SRV' || rr.type === 'CNAME' || rr.type === 'NS') targets.push(rr.target.toLowerCase());
-  }
-  const seen = new Set<string>();
-  const out: Rr[] = [];
-  const keep = (rr: Rr): void => {
-    const key = rrKey(rr);
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push(rr);
-  };
-  if (targets.length === 0) {
-    for (const rr of additional) keep(rr);
-    return out;
-  }
+  for (const rr of answer) if (hasTarget(rr)) targets.push(rr.target.toLowerCase());
+  if (targets.length === 0) return [];
   const byOwner = new Map<string, Rr[]>();
   for (const rr of additional) {
     const owner = rr.name.toLowerCase();
@@ -115,16 +112,38 @@ export function syncAdditional(answer: readonly Rr[], additional: readonly Rr[])
     if (list) list.push(rr);
     else byOwner.set(owner, [rr]);
   }
+  const seen = new Set<string>();
+  const out: Rr[] = [];
   const visited = new Set<string>();
   const visit = (owner: string, depth: number): void => {
     if (visited.has(owner) || depth > 8) return;
     visited.add(owner);
     for (const rr of byOwner.get(owner) ?? []) {
-      keep(rr);
+      const key = rrKey(rr);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(rr);
+      }
       if (rr.type === 'CNAME') visit(rr.target.toLowerCase(), depth + 1);
     }
   };
   for (const t of targets) visit(t, 0);
+  return out;
+}
+
+function hasTarget(rr: Rr): rr is SrvRecord | CnameRecord | NsRecord {
+  return rr.type === 'SRV' || rr.type === 'CNAME' || rr.type === 'NS';
+}
+
+function dedupe(records: readonly Rr[]): Rr[] {
+  const seen = new Set<string>();
+  const out: Rr[] = [];
+  for (const rr of records) {
+    const key = rrKey(rr);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(rr);
+  }
   return out;
 }
 

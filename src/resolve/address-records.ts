@@ -3,6 +3,7 @@ import { RrType } from '../dns/records.js';
 import type { Rr } from '../dns/records.js';
 import { canonicalIp, isIp } from '../net/addr.js';
 import { buildIpRecord } from './apex.js';
+import { isDnsName } from './dns-name.js';
 import type { Env } from './env.js';
 import { toFqdn } from './zone.js';
 
@@ -29,6 +30,8 @@ export function buildAddressRecords(env: Env, owner: string, address: string, qt
   }
   if (!CNAME_QTYPES.has(qtype)) return { kind: 'ip', records: [] };
   const target = toFqdn(address);
+  // A host name that cannot be written as a DNS name gives no alias rather than an unencodable reply.
+  if (!isDnsName(target)) return { kind: 'ip', records: [] };
   const chased = env.chase(target).filter((rr) => wantsChased(qtype, rr)).map((rr) => ({ ...rr, ttl }));
   return { kind: 'cname', records: [{ type: 'CNAME', name: owner, ttl, target }, ...chased] };
 }

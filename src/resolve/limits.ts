@@ -1,7 +1,7 @@
 // Count limits for service answers (Consul's udp_answer_limit and TCP caps); byte-size fitting happens at the encoder.
 import { RrType } from '../dns/records.js';
 import type { DnsConfig } from '../config/types.js';
-import type { Query, Rr } from '../dns/records.js';
+import type { Query } from '../dns/records.js';
 
 /** Consul's hard cap on udp_answer_limit for a plain 512-byte UDP client. */
 export const MAX_UDP_ANSWERS = 8;
@@ -15,9 +15,3 @@ export function maxAnswerCount(query: Query, dns: DnsConfig): number {
   return Math.max(0, Math.min(MAX_UDP_ANSWERS, dns.udpAnswerLimit));
 }
 
-/** Keeps the first records (already shuffled, so a random subset); `dropped` says whether any were cut. */
-export function limitAnswerCount(answer: readonly Rr[], query: Query, dns: DnsConfig): { answer: readonly Rr[]; dropped: boolean } {
-  const max = maxAnswerCount(query, dns);
-  if (answer.length <= max) return { answer, dropped: false };
-  return { answer: answer.slice(0, max), dropped: true };
-}

@@ -5,6 +5,7 @@ import type { Snapshot } from '../catalog/types.js';
 import { ipToText } from '../net/addr.js';
 import { buildAnswer } from './answer.js';
 import { buildSoa } from './apex.js';
+import { isDnsName } from './dns-name.js';
 import type { Resolution, ResolveContext } from './types.js';
 import { ReverseZone } from './zone.js';
 
@@ -26,12 +27,20 @@ export function parseReverseName(labels: readonly string[], zone: ReverseZone): 
   return ipToText(Buffer.from([...labels].reverse().join(''), 'hex'));
 }
 
+/**
+ * The first node at `ip`, then the first service, whose name forms a writable DNS name: a node named
+ * "bad node" is not discoverable via DNS (as in Consul), and must not turn the reply into SERVFAIL.
+ */
 function ptrTarget(snapshot: Snapshot, ip: string, ctx: ResolveContext): string | undefined {
   const dc = snapshot.datacenter.toLowerCase();
-  const node = snapshot.nodesByAddress(ip)[0];
-  if (node) return `${node.name}.node.${dc}.${ctx.domain}`;
-  const view = snapshot.instancesByAddress(ip)[0];
-  if (view) return `${view.instance.service}.service.${dc}.${ctx.domain}`;
+  for (const node of snapshot.nodesByAddress(ip)) {
+    const target = `${node.name}.node.${dc}.${ctx.domain}`;
+    if (isDnsName(target)) return target;
+  }
+  for (const view of snapshot.instancesByAddress(ip)) {
+    const target = `${view.instance.service}.service.${dc}.${ctx.domain}`;
+    if (isDnsName(target)) return target;
+  }
   return undefined;
 }
 

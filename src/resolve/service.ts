@@ -5,9 +5,9 @@ import type { InstanceView } from '../catalog/types.js';
 import { buildAnswer, buildNodata, buildNxdomain } from './answer.js';
 import { buildSoa } from './apex.js';
 import type { Env } from './env.js';
-import { limitAnswerCount } from './limits.js';
+import { maxAnswerCount } from './limits.js';
 import { filterHealthy, shuffle } from './select.js';
-import { buildServiceAddressRecords, buildSrvRecords } from './service-records.js';
+import { buildServiceAddressRecords, buildSrvRecords, type BuiltRecords } from './service-records.js';
 import { serviceTtl } from './ttl.js';
 
 export interface ServiceLookup {
@@ -36,11 +36,19 @@ export function resolveService(env: Env, lookup: ServiceLookup): Answer {
  */
 export function buildInstancesAnswer(env: Env, ordered: readonly InstanceView[], ttl: number): Answer {
   const { query, ctx } = env;
-  const built = query.qtype === RrType.SRV ? buildSrvRecords(env, ordered, ttl) : buildServiceAddressRecords(env, ordered, ttl);
-  const limited = env.internal ? { answer: built.answer, dropped: false } : limitAnswerCount(built.answer, query, ctx.dns);
+  const max = env.internal ? Number.POSITIVE_INFINITY : maxAnswerCount(query, ctx.dns);
+  const limited = query.qtype === RrType.SRV
+    ? limitSrv(buildSrvRecords(env, ordered, ttl), max)
+    // Address answers are limited while they are built, so Additional holds only the kept instances' meta.
+    : buildServiceAddressRecords(env, ordered, ttl, max);
   const tc = limited.dropped && ctx.dns.enableTruncate;
-  // Additional that belonged to dropped records must go with them.
-  const additional = limited.dropped && limited.answer.length === 0 ? [] : built.additional;
-  if (limited.answer.length === 0 && !tc) return buildNodata(buildSoa(env.zone, ctx), additional);
-  return buildAnswer({ answer: limited.answer, additional, tc });
+  if (limited.answer.length === 0 && !tc) return buildNodata(buildSoa(env.zone, ctx), limited.additional);
+  return buildAnswer({ answer: limited.answer, additional: limited.additional, tc });
+}
+
+/** SRV Additional is owned by the targets, so buildAnswer's sync drops what belonged to cut records. */
+function limitSrv(built: BuiltRecords, max: number): BuiltRecords & { dropped: boolean } {
+  if (built.answer.length <= max) return { ...built, dropped: false };
+  // With no SRV left there is no target to sync against: the glue of cut records must go explicitly.
+  return { answer: built.answer.slice(0, max), additional: max > 0 ? built.additional : [], dropped: true };
 }

@@ -79,6 +79,18 @@ describe('decodeQuery', () => {
     assert.deepEqual(reply.answer, []);
   });
 
+  it('copies CD into every error reply (NOTIMP, FORMERR, BADVERS), as it copies RD', () => {
+    const notimp = expectError(decode(buildQuery({ name: 'a.consul.', flags: { opcode: 2, cd: true } })), Rcode.NOTIMP);
+    assert.equal(notimp.flags.cd, true);
+    const formerr = expectError(decode(withCounts(buildQuery({ name: 'a.consul.', flags: { cd: true } }), { an: 1 })), Rcode.FORMERR);
+    assert.equal(formerr.flags.cd, true);
+    const badvers = decode(buildQuery({ name: 'a.consul.', flags: { cd: true }, edns: { version: 1 } }));
+    assert.ok(badvers.kind === 'error');
+    assert.equal(parseReply(badvers.reply).flags.cd, true);
+    const plain = expectError(decode(buildQuery({ name: 'a.consul.', flags: { opcode: 2 } })), Rcode.NOTIMP);
+    assert.equal(plain.flags.cd, false);
+  });
+
   it('answers NOTIMP without a question when the question does not decode', () => {
     const raw = Buffer.concat([header(9, 5 << 3, 1), Buffer.from([0xc0, 0x0c]), tail]);
     const reply = expectError(decode(raw), Rcode.NOTIMP);

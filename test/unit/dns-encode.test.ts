@@ -45,13 +45,17 @@ describe('encodeAnswer: records', () => {
     ]);
   });
 
-  it('sets RA from the options, never CD, and keeps the rcode', () => {
+  it('sets RA from the options, copies RD and CD from the query, and keeps the rcode', () => {
     const q = query({ name: 'x.consul.', flags: { rd: false, cd: true } });
     const r = parseReply(encodeAnswer(q, { rcode: 3, aa: true, answer: [], authority: [], additional: [] }, { ...opts, ra: true }));
     assert.equal(r.rcodeName, 'NXDOMAIN');
     assert.equal(r.flags.ra, true);
     assert.equal(r.flags.rd, false);
-    assert.equal(r.flags.cd, false);
+    // RFC 4035 §3.2.2: a validating stub that set CD must see it in the reply.
+    assert.equal(r.flags.cd, true);
+    assert.equal(r.flags.ad, false);
+    const plain = parseReply(encodeAnswer(query({ name: 'x.consul.' }), answerOf([]), opts));
+    assert.equal(plain.flags.cd, false);
   });
 
   it('echoes the question bytes verbatim, mixed case included, and owns the answer by them', () => {
@@ -145,6 +149,12 @@ describe('encodeRcode', () => {
     assert.equal(parseReply(encodeRcode(q, 3, { ...opts, aa: true })).flags.aa, true);
   });
 
+  it('copies CD from the query (SERVFAIL and REFUSED replies too)', () => {
+    const q = query({ name: 'Out.Example.', flags: { cd: true }, edns: {} });
+    for (const rcode of [2, 5]) assert.equal(parseReply(encodeRcode(q, rcode, opts)).flags.cd, true);
+    assert.equal(parseReply(encodeRcode(query({ name: 'Out.Example.' }), 2, opts)).flags.cd, false);
+  });
+
   it('carries BADVERS in the OPT extended rcode', () => {
     const r = parseReply(encodeRcode(query({ name: 'a.', edns: {} }), 16, opts));
     assert.equal(r.rcodeName, 'BADVERS');
@@ -216,6 +226,85 @@ describe('size fitting', () => {
     assert.equal(r.flags.tc, false);
     assert.equal(r.answer.length, 2);
     assert.equal(r.additional.length, 2);
+  });
+
+  const soaOf = (zone: string): Rr => ({ type: 'SOA', name: zone, ttl: 0, mname: `ns.${zone}`, rname: `hostmaster.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 0 });
+  /** One distinct node-meta TXT per instance, the way service answers carry it. */
+  const metaTxt = (owner: string, count: number): Rr[] =>
+    Array.from({ length: count }, (_, i) => ({ type: 'TXT', name: owner, ttl: 0, data: [`host-id=meta-node-${i}`] }));
+
+  it('a NODATA with more meta TXT than fits keeps its SOA, drops the TXT, and sets no TC', () => {
+    for (const edns of [undefined, { udpSize: 512 }]) {
+      const q = query({ name: 'svc.service.consul.', type: 'AAAA', ...(edns ? { edns } : {}) });
+      const nodata: Answer = { rcode: 0, aa: true, answer: [], authority: [soaOf('consul.')], additional: metaTxt(q.name, 60) };
+      const buf = encodeAnswer(q, nodata, opts);
+      assert.ok(buf.length <= 512, `${buf.length} bytes`);
+      const r = parseReply(buf);
+      assert.equal(r.rcodeName, 'NOERROR');
+      assert.equal(r.flags.tc, false, 'the negative answer is complete without the optional TXT');
+      assert.deepEqual(r.answer, []);
+      assert.deepEqual(r.authority, ['consul. 0 IN SOA ns.consul. hostmaster.consul. 1 3600 600 86400 0']);
+      assert.deepEqual(r.additional, []);
+    }
+  });
+
+  it('an NXDOMAIN keeps its SOA over orphan Additional', () => {
+    const q = query({ name: 'nope.service.consul.', type: 'A' });
+    const nx: Answer = { rcode: 3, aa: true, answer: [], authority: [soaOf('consul.')], additional: metaTxt('x.consul.', 40) };
+    const r = parseReply(encodeAnswer(q, nx, opts));
+    assert.equal(r.rcodeName, 'NXDOMAIN');
+    assert.equal(r.flags.tc, false);
+    assert.equal(r.authority.length, 1);
+  });
+
+  it('an A answer sheds its node-meta TXT before any A record, without TC', () => {
+    const q = query({ name: 'svc.service.consul.', type: 'A', edns: { udpSize: 1232 } });
+    const a: Rr[] = Array.from({ length: 60 }, (_, i) => ({ type: 'A', name: q.name, ttl: 0, address: `10.3.0.${i + 1}` }));
+    const r = parseReply(encodeAnswer(q, answerOf(a, metaTxt(q.name, 60)), opts));
+    assert.equal(r.flags.tc, false);
+    assert.equal(r.answer.length, 60);
+    assert.deepEqual(r.additional, []);
+  });
+
+  it('an SRV answer sheds its targets\' meta TXT before any SRV: all answers and their A, no TC', () => {
+    const q = query({ name: 'svc.service.consul.', type: 'SRV', edns: { udpSize: 1232 } });
+    const base = srvAnswer(q, 12);
+    const txt: Rr[] = base.answer.flatMap((rr) => metaTxt((rr as SrvRecord).target, 2).map((t, i) => ({ ...t, data: [`${'k'.repeat(40)}=${i}`] })));
+    const fat: Answer = { ...base, additional: [...base.additional, ...txt] };
+    const overTcp = encodeAnswer(query({ name: q.name, type: 'SRV' }, 'tcp'), fat, opts);
+    assert.ok(overTcp.length > 1232, `the whole reply (${overTcp.length} bytes) does not fit 1232`);
+    assert.ok(encodeAnswer(q, base, opts).length <= 1232, 'without the TXT it does');
+    const r = parseReply(encodeAnswer(q, fat, opts));
+    assert.equal(r.flags.tc, false);
+    assert.equal(r.answer.length, 12);
+    assert.deepEqual(r.additional.map((l) => l.split(' ')[3]), Array(12).fill('A'));
+  });
+
+  it('when SRV answers must be cut, the kept ones carry their A glue but no meta TXT', () => {
+    const q = query({ name: 'svc.service.consul.', type: 'SRV', edns: { udpSize: 1232 } });
+    const base = srvAnswer(q, 60);
+    const txt: Rr[] = base.answer.flatMap((rr, i) => metaTxt((rr as SrvRecord).target, 1).map((t) => ({ ...t, data: [`host-id=meta-node-${i}`] })));
+    const withTxt = encodeAnswer(q, { ...base, additional: [...base.additional, ...txt] }, opts);
+    const without = encodeAnswer(q, base, opts);
+    const r = parseReply(withTxt);
+    assert.equal(r.flags.tc, true);
+    assert.ok(r.answer.length > 3 && r.answer.length < 60, `${r.answer.length}`);
+    // The meta TXT cost no answers: exactly as many SRV fit as with no TXT at all.
+    assert.equal(r.answer.length, parseReply(without).answer.length);
+    const targets = r.answer.map((line) => line.split(' ').at(-1));
+    assert.deepEqual(r.additional.map((line) => line.split(' ')[0]), targets);
+    assert.ok(r.additional.every((line) => line.split(' ')[3] === 'A'));
+  });
+
+  it('drops orphans first and keeps the targets\' TXT when that is enough', () => {
+    const q = query({ name: 'svc.service.consul.', type: 'SRV' });
+    const base = srvAnswer(q, 2);
+    const owned = base.answer.flatMap((rr) => metaTxt((rr as SrvRecord).target, 1));
+    const orphans: Rr[] = Array.from({ length: 30 }, (_, i) => ({ type: 'A', name: `orphan-${i}.node.dc1.consul.`, ttl: 0, address: '10.9.9.9' }));
+    const r = parseReply(encodeAnswer(q, { ...base, additional: [...base.additional, ...owned, ...orphans] }, opts));
+    assert.equal(r.flags.tc, false);
+    assert.equal(r.answer.length, 2);
+    assert.deepEqual(r.additional.map((l) => l.split(' ')[3]).sort(), ['A', 'A', 'TXT', 'TXT']);
   });
 
   it('with no room for even one answer, replies with header, question and OPT, TC=1', () => {

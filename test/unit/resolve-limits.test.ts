@@ -1,14 +1,15 @@
-// Service answers: shuffle spread, udp_answer_limit subsets by transport, TC, a_record_limit, only_passing.
+// Service answers: shuffle spread, udp_answer_limit subsets by transport (Additional in step), TC, a_record_limit, only_passing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSnapshot } from '../../src/catalog/snapshot.js';
 import type { DnsConfig } from '../../src/config/types.js';
 import { Rcode } from '../../src/dns/records.js';
-import type { Answer, Query } from '../../src/dns/records.js';
+import type { Answer, Query, Rr } from '../../src/dns/records.js';
+import type { CatalogNode } from '../../src/catalog/types.js';
 import { resolveQuery } from '../../src/resolve/resolve.js';
 import type { ResolveContext } from '../../src/resolve/types.js';
 import { formatRr } from '../helpers/format-rr.js';
-import { buildQuery, seededRandom, toResolveContext } from '../helpers/reference-catalog.js';
+import { buildQuery, seededRandom, service, toResolveContext } from '../helpers/reference-catalog.js';
 import { BIG_COUNT, richCatalog, richContext } from '../helpers/rich-catalog.js';
 
 const snapshot = createSnapshot(richCatalog(), 1);
@@ -97,5 +98,55 @@ describe('only_passing', () => {
     const snap = createSnapshot({ ...catalog, checks }, 2);
     const r = resolveQuery(buildQuery('primary.web.service.consul.', 'SRV'), snap, context({ onlyPassing: true }));
     assert.ok(r.kind === 'answer' && r.answer.rcode === Rcode.NXDOMAIN);
+  });
+});
+
+describe('count limits with node meta (udp_answer_limit cuts address answers per instance)', () => {
+  const metaNode = (i: number): CatalogNode => ({ name: `m-${i}`, address: `10.4.0.${i}`, datacenter: 'lab1', meta: { 'host-id': `m-${i}` } });
+  const nodes = Array.from({ length: 10 }, (_, i) => metaNode(i + 1));
+  const v6: CatalogNode = { name: 'six', address: '2001:db8::6', datacenter: 'lab1', meta: { 'host-id': 'six' } };
+  const metaSnap = createSnapshot({
+    ...richCatalog(),
+    nodes: [v6, ...nodes],
+    services: [service({ service: 'six', node: 'six', port: 1 }), ...[v6, ...nodes].map((n) => service({ service: 'svc', node: n.name, port: 8080 }))],
+    checks: [],
+  }, 3);
+  const resolve = (q: Query, dns: Partial<DnsConfig> = {}): Answer => {
+    const r = resolveQuery(q, metaSnap, context(dns));
+    assert.equal(r.kind, 'answer');
+    return r.answer;
+  };
+  const hostIds = (rrs: readonly Rr[]): string[] => rrs.filter((rr) => rr.type === 'TXT').map((rr) => (rr.type === 'TXT' ? rr.data.join('') : '')).sort();
+  const idsOfA = (rrs: readonly Rr[]): string[] => rrs.filter((rr) => rr.type === 'A').map((rr) => (rr.type === 'A' ? `host-id=m-${rr.address.split('.')[3]}` : '')).sort();
+
+  it('plain UDP A: 3 A records and the meta TXT of exactly those 3 nodes', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = resolveQuery(buildQuery('svc.service.consul.', 'A', 'udp'), metaSnap, context({}, seed));
+      assert.ok(r.kind === 'answer');
+      assert.equal(r.answer.answer.length, 3);
+      assert.deepEqual(hostIds(r.answer.additional), idsOfA(r.answer.answer), 'no TXT of a node the client was not given');
+    }
+  });
+  it('udp_answer_limit 0: NODATA with the SOA and no meta at all', () => {
+    const a = resolve(buildQuery('svc.service.consul.', 'A', 'udp'), { udpAnswerLimit: 0 });
+    assert.deepEqual(a.answer, []);
+    assert.deepEqual(a.authority.map((rr) => rr.type), ['SOA']);
+    assert.deepEqual(a.additional, []);
+  });
+  it('ANY over plain UDP counts records: A and TXT of the kept instances only', () => {
+    const a = resolve(buildQuery('svc.service.consul.', 'ANY', 'udp'), { udpAnswerLimit: 5 });
+    assert.equal(a.answer.length, 5);
+    const given = new Set(a.answer.flatMap((rr) => (rr.type === 'A' ? [`host-id=m-${rr.address.split('.')[3]}`] : rr.type === 'AAAA' ? ['host-id=six'] : [])));
+    for (const id of hostIds(a.answer)) assert.ok(given.has(id), `${id} belongs to an address in the answer`);
+    assert.ok(given.size >= 2, 'records are counted, so more than one instance is given');
+    assert.deepEqual(a.additional, []);
+  });
+  it('uncut answers keep every instance\'s meta (EDNS 1232, TCP), as Consul does', () => {
+    assert.equal(hostIds(resolve(buildQuery('svc.service.consul.', 'A', 'udp-edns')).additional).length, 11);
+    assert.equal(hostIds(resolve(buildQuery('svc.service.consul.', 'A', 'tcp')).additional).length, 11);
+    // Consul 1.2.4 gives the meta even in an AAAA NODATA (digs.txt, redis.connect.consul AAAA).
+    const six = resolve(buildQuery('six.service.consul.', 'A', 'udp'));
+    assert.deepEqual(six.answer, []);
+    assert.deepEqual(hostIds(six.additional), ['host-id=six']);
   });
 });
