@@ -1,7 +1,7 @@
 // Decodes one check definition (snake_case or the API's CamelCase) and checks that its kind is coherent.
 import { ErrorCode } from '../errors.js';
 import { IGNORED_CHECK } from './ignored-keys.js';
-import type { ObjectReader } from './reader.js';
+import { TIMER_BOUND, type ObjectReader } from './reader.js';
 import type { CheckDefinition, HealthStatus } from './types.js';
 
 const STATUSES: readonly HealthStatus[] = ['passing', 'warning', 'critical'];
@@ -16,18 +16,18 @@ export function decodeCheck(r: ObjectReader, inService: boolean): CheckDefinitio
   const name = r.string('name', { nonEmpty: true });
   // Inside a service, Consul overwrites service_id with the enclosing service's ID.
   const serviceId = r.string('service_id', { nonEmpty: true });
-  const ttl = r.duration('ttl');
+  const ttl = r.duration('ttl', TIMER_BOUND);
   const http = r.string('http');
   const tcp = r.string('tcp');
   const args = r.strings('args');
-  const interval = r.duration('interval');
-  const timeout = r.duration('timeout');
+  const interval = r.duration('interval', TIMER_BOUND);
+  const timeout = r.duration('timeout', TIMER_BOUND);
   const statusText = r.string('status');
   const notes = r.string('notes');
   const method = r.string('method');
   const header = r.headerMap('header');
   const tlsSkipVerify = r.bool('tls_skip_verify');
-  const deregister = r.duration('deregister_critical_service_after');
+  const deregister = r.duration('deregister_critical_service_after', TIMER_BOUND);
   r.ignore(...IGNORED_CHECK);
   r.finish();
 

@@ -7,7 +7,7 @@ import {
   IGNORED_ACL, IGNORED_ACL_TOKENS, IGNORED_ADDRESSES, IGNORED_CONNECT, IGNORED_DNS, IGNORED_PORTS, IGNORED_TOP, IGNORED_TOP_PREFIXES,
 } from './ignored-keys.js';
 import { decodePreparedQuery } from './prepared-query.js';
-import { ObjectReader, type DecodeContext, type Plain } from './reader.js';
+import { MAX_TTL_SECONDS, ObjectReader, TTL_BOUND, type DecodeContext, type Plain } from './reader.js';
 import type { CheckDefinition, NodeDefinition, PreparedQueryDefinition, ServiceDefinition, SoaConfig, Upstream } from './types.js';
 import {
   parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor,
@@ -45,6 +45,8 @@ export interface FilePart {
   domain?: string;
   altDomain?: string;
   recursors?: Upstream[];
+  /** Per file, not merged: the key each recursor came from (`recursors[1]`), to place a problem found after merging. */
+  recursorKeys?: string[];
   clientAddresses?: string[];
   advertiseAddr?: string;
   dnsAddresses?: string[];
@@ -76,29 +78,35 @@ function defined<T extends object>(obj: T): T | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function decodeRecursors(r: ObjectReader): Upstream[] | undefined {
+function decodeRecursors(r: ObjectReader): Pick<FilePart, 'recursors' | 'recursorKeys'> {
   const list = r.strings('recursors');
   const one = r.string('recursor');
-  if (list === undefined && one === undefined) return undefined;
-  const out = (list ?? []).map((t, i) => parsed(r, `recursors[${i}]`, t, parseRecursor) as Upstream);
-  if (one !== undefined) out.push(parsed(r, 'recursor', one, parseRecursor) as Upstream);
-  return out;
+  if (list === undefined && one === undefined) return {};
+  const recursorKeys = (list ?? []).map((_, i) => `${r.pathOf('recursors')}[${i}]`);
+  const recursors = (list ?? []).map((t, i) => parsed(r, `recursors[${i}]`, t, parseRecursor) as Upstream);
+  if (one !== undefined) {
+    recursors.push(parsed(r, 'recursor', one, parseRecursor) as Upstream);
+    recursorKeys.push(r.pathOf('recursor'));
+  }
+  return { recursors, recursorKeys };
 }
 
 function decodeDns(r: ObjectReader): DnsPart | undefined {
   const count = { min: 0, max: 0xffffffff };
+  // SOA timers are RFC 2181 TTL-like values, and min_ttl is also used as a record TTL.
+  const seconds = { min: 0, max: MAX_TTL_SECONDS };
   const soaReader = r.object('soa');
   let soa: DnsPart['soa'];
   if (soaReader) {
     soa = defined({
-      refresh: soaReader.int('refresh', count),
-      retry: soaReader.int('retry', count),
-      expire: soaReader.int('expire', count),
-      minTtl: soaReader.int('min_ttl', count),
+      refresh: soaReader.int('refresh', seconds),
+      retry: soaReader.int('retry', seconds),
+      expire: soaReader.int('expire', seconds),
+      minTtl: soaReader.int('min_ttl', seconds),
     });
     soaReader.finish();
   }
-  const ttl = r.durationMap('service_ttl');
+  const ttl = r.durationMap('service_ttl', TTL_BOUND);
   const strategy = r.string('recursor_strategy');
   if (strategy !== undefined && strategy !== 'sequential' && strategy !== 'random') {
     r.fail(ErrorCode.CONFIG_VALUE, 'recursor_strategy', `must be "sequential" or "random", got "${strategy}"`);
@@ -106,7 +114,7 @@ function decodeDns(r: ObjectReader): DnsPart | undefined {
   const timeout = r.duration('recursor_timeout');
   if (timeout !== undefined && timeout < 1) r.fail(ErrorCode.CONFIG_VALUE, 'recursor_timeout', 'must be at least 1ms');
   const part = defined<DnsPart>({
-    nodeTtl: r.duration('node_ttl'),
+    nodeTtl: r.duration('node_ttl', TTL_BOUND),
     serviceTtl: ttl && Object.fromEntries(Object.entries(ttl).map(([k, v]) => [k.toLowerCase(), v])),
     udpAnswerLimit: r.int('udp_answer_limit', count),
     aRecordLimit: r.int('a_record_limit', count),
@@ -197,7 +205,7 @@ export function decodeFile(root: Plain, ctx: DecodeContext): FilePart {
     nodeMeta: readMeta(r, 'node_meta'),
     domain: parsed(r, 'domain', r.string('domain'), parseDomain),
     altDomain: parsed(r, 'alt_domain', r.string('alt_domain'), parseDomain),
-    recursors: decodeRecursors(r),
+    ...decodeRecursors(r),
     clientAddresses: parsed(r, 'client_addr', r.string('client_addr'), parseIpList),
     advertiseAddr: parsed(r, 'advertise_addr', r.string('advertise_addr'), parseIpAddress),
     dnsAddresses,

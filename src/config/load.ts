@@ -1,13 +1,16 @@
 // Loads, merges and validates the agent config files and flags into one Config (throws ConfigError).
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { buildConfig, type BuildEnv } from './build.js';
 import { decodeFile, type FilePart } from './decode-file.js';
 import { parseFlags, FLAGS_FILE, type ConfigFlags } from './flags.js';
 import { mergeParts } from './merge.js';
+import { nodeNameWarnings } from './node-names.js';
 import { formatOf, parseConfigText } from './parse-file.js';
 import { toConfigError } from './problems.js';
 import type { DecodeContext } from './reader.js';
+import { checkRecursorLoops, type RecursorOrigin } from './recursor-loop.js';
 import { listConfigFiles, type ConfigSources } from './sources.js';
 import type { Config } from './types.js';
 
@@ -71,5 +74,13 @@ export async function loadConfig(sources: ConfigSources, flags: ConfigFlags, env
   const config = buildConfig({ part, origins }, {
     env, files, ignoredKeys, ...(flagsPart.logFormat ? { logFormat: flagsPart.logFormat } : {}),
   });
+  const recursors: RecursorOrigin[] = flagsPart.part.recursors
+    ? flagsPart.part.recursors.map((upstream) => ({ upstream, file: FLAGS_FILE, key: '--recursor' }))
+    : parts.flatMap(({ file, part: p }) => (p.recursors ?? []).map((upstream, i) => ({ upstream, file, key: p.recursorKeys?.[i] ?? 'recursors' })));
+  checkRecursorLoops(recursors, { addresses: config.dnsAddresses, port: config.dnsPort },
+    () => env.networkInterfaces ?? os.networkInterfaces());
+  const nodeFile = origins.get('nodeName');
+  warnings.push(...nodeNameWarnings(config, nodeFile === undefined ? undefined
+    : { file: nodeFile, key: nodeFile === FLAGS_FILE ? '--node' : 'node_name' }));
   return { config, warnings };
 }

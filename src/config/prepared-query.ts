@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { PreparedQuery } from '../catalog/types.js';
 import { ConfigError, ErrorCode } from '../errors.js';
 import { readMeta } from './decode-service.js';
-import { isPlain, ObjectReader, typeName } from './reader.js';
+import { isPlain, ObjectReader, TTL_BOUND, typeName } from './reader.js';
 import type { PreparedQueryDefinition } from './types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -95,7 +95,7 @@ export function decodePreparedQuery(r: ObjectReader, preferCamel = false): Prepa
   let ttlMs: number | undefined;
   if (dnsReader) {
     // A GET reply says TTL "" for none; sent back, it means the same.
-    ttlMs = dnsReader.raw('ttl') === '' ? undefined : dnsReader.duration('ttl');
+    ttlMs = dnsReader.raw('ttl') === '' ? undefined : dnsReader.duration('ttl', TTL_BOUND);
     dnsReader.finish();
   }
   r.ignore(...IGNORED_QUERY);

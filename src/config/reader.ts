@@ -55,6 +55,15 @@ function distance(a: string, b: string): number {
 
 interface IntRange { readonly min: number; readonly max: number }
 
+/** An upper bound on a duration, in whole seconds as it will be used, with the reason given to the user. */
+export interface DurationBound { readonly maxSeconds: number; readonly why: string }
+
+/** RFC 2181 §8: a TTL is at most 2^31 − 1 seconds; a larger one cannot be encoded, so every answer would fail. */
+export const MAX_TTL_SECONDS = 2_147_483_647;
+export const TTL_BOUND: DurationBound = { maxSeconds: MAX_TTL_SECONDS, why: 'the largest TTL DNS allows' };
+/** Node's timers hold at most 2^31-1 ms; a longer interval would fire after 1 ms and spin. */
+export const TIMER_BOUND: DurationBound = { maxSeconds: 2_147_483, why: 'the longest timer Node can set' };
+
 export class ObjectReader {
   private readonly entries = new Map<string, { readonly written: string; readonly value: unknown }>();
   private readonly known = new Set<string>();
@@ -131,17 +140,20 @@ export class ObjectReader {
   }
 
   /** Milliseconds from a Go duration string; bare numbers are refused (their unit would be a guess). */
-  duration(key: string): number | undefined {
+  duration(key: string, bound?: DurationBound): number | undefined {
     const v = this.raw(key);
     if (v === undefined) return undefined;
-    return this.durationValue(key, v);
+    return this.durationValue(key, v, bound);
   }
 
-  private durationValue(key: string, v: unknown): number {
+  private durationValue(key: string, v: unknown, bound?: DurationBound): number {
     if (typeof v !== 'string') this.typeError(key, 'a duration string like "10s"', v);
     const ms = parseDuration(v);
     if (ms === undefined) this.fail(ErrorCode.CONFIG_VALUE, key, `is not a duration (like "10s", "1m30s", "500ms"), got "${v}"`);
     if (ms < 0) this.fail(ErrorCode.CONFIG_VALUE, key, `must not be negative, got "${v}"`);
+    if (bound && Math.floor(ms / 1000) > bound.maxSeconds) {
+      this.fail(ErrorCode.CONFIG_VALUE, key, `must be at most ${bound.maxSeconds}s (${bound.why}), got "${v}"`);
+    }
     return ms;
   }
 
@@ -216,12 +228,12 @@ export class ObjectReader {
   }
 
   /** Map of name → duration (dns_config.service_ttl), in milliseconds. */
-  durationMap(key: string): Record<string, number> | undefined {
+  durationMap(key: string, bound?: DurationBound): Record<string, number> | undefined {
     const obj = this.plain(key);
     if (obj === undefined) return undefined;
     const inner = new ObjectReader(this.ctx, this.pathOf(key), obj);
     const out: Record<string, number> = {};
-    for (const k of Object.keys(obj)) out[k] = inner.durationValue(k, inner.raw(k));
+    for (const k of Object.keys(obj)) out[k] = inner.durationValue(k, inner.raw(k), bound);
     return out;
   }
 

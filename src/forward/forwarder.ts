@@ -1,5 +1,6 @@
 // The upstream forwarder: asks recursors in turn and relays the first good reply, or answers SERVFAIL.
 import { randomInt } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Query } from '../dns/records.js';
 import {
@@ -23,6 +24,11 @@ export interface ForwarderOptions {
   readonly zones: readonly string[];
   /** Ours, advertised upstream and to clients (1232). */
   readonly udpPayloadSize: number;
+  /**
+   * Forwards waiting on an upstream at once (default 1024); each holds one socket. When full, a forward is
+   * answered SERVFAIL at once, so a silent upstream cannot exhaust the process's file descriptors.
+   */
+  readonly maxInFlight?: number;
   readonly logger: Logger;
 }
 
@@ -35,6 +41,7 @@ export interface Forwarder {
 const NOERROR = 0;
 const NXDOMAIN = 3;
 const WARN_INTERVAL_MS = 10_000;
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 type TryOutcome =
   | { readonly ok: true; readonly reply: WireMessage; readonly proto: 'udp' | 'tcp' }
@@ -55,9 +62,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const log = opts.logger;
   const budgetMs = opts.totalBudgetMs ?? defaultBudgetMs(opts.timeoutMs, opts.upstreams.length);
   const zones = opts.zones.map(toWireName);
+  const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
   const controller = new AbortController();
+  // Every exchange listens for abort on this one signal, and a forward runs one exchange at a time, so
+  // maxInFlight listeners is the legitimate peak; Node's warning past it would then mean a real leak.
+  setMaxListeners(maxInFlight, controller.signal);
   const inflight = new Set<Promise<Buffer>>();
   const warnLimit = createWarnLimiter(WARN_INTERVAL_MS);
+  const fullLimit = createWarnLimiter(WARN_INTERVAL_MS);
 
   function exchange(proto: 'udp' | 'tcp', up: UpstreamAddress, query: Query, question: WireQuestion,
     deadline: number): Promise<ExchangeResult<WireMessage>> {
@@ -133,6 +146,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   return {
     forward(query: Query): Promise<Buffer> {
+      if (inflight.size >= maxInFlight) {
+        const fields = { qname: query.qname, qtype: query.qtype, maxInFlight };
+        const { warn, suppressed } = fullLimit('in-flight');
+        if (warn) log.warn({ ...fields, suppressed }, 'too many forwards in flight: SERVFAIL');
+        else log.debug(fields, 'too many forwards in flight: SERVFAIL');
+        return Promise.resolve(buildServfail(query, opts.udpPayloadSize));
+      }
       const p = run(query).catch((err: unknown) => {
         log.error({ err, qname: query.qname }, 'forwarder failed unexpectedly');
         return buildServfail(query, opts.udpPayloadSize);

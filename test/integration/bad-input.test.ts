@@ -137,10 +137,24 @@ describe('bad input never stops the server', () => {
     }
   });
 
-  it('an EDNS client advertising 65535 gets at most our 1232 bytes', async () => {
-    const reply = await sendUdp(srv.port, buildQuery({ name: 'redis.connect.consul.', type: 'SRV', edns: { udpSize: 65535 } }));
-    const r = parseReply(reply);
-    assert.equal(r.opt?.udpSize, 1232);
-    assert.ok(reply.length <= 1232);
+  it('an EDNS client advertising 65535 gets at most our 1232 bytes, with TC when the answer is larger', async (t) => {
+    // 100 instances: an answer far larger than 1232 bytes, so the size limit is what shapes the reply.
+    const rich = await startTestServer({ dirs: [fileURLToPath(new URL('../fixtures/rich/', import.meta.url))] });
+    t.after(() => rich.close());
+    for (const type of ['SRV', 'A'] as const) {
+      const whole = await sendTcp(rich.port, buildQuery({ name: 'big.service.consul.', type, edns: { udpSize: 65535 } }));
+      assert.equal(parseReply(whole).answer.length, 100, `${type}: TCP carries every instance`);
+      assert.ok(whole.length > 1232, `${type}: the full answer is ${whole.length} bytes, more than 1232`);
+      // Answers are shuffled, so several replies are checked, each over UDP only.
+      for (let i = 0; i < 5; i++) {
+        const reply = await sendUdp(rich.port, buildQuery({ name: 'big.service.consul.', type, edns: { udpSize: 65535 } }));
+        const r = parseReply(reply);
+        assert.equal(r.rcodeName, 'NOERROR');
+        assert.equal(r.opt?.udpSize, 1232, 'we advertise our own size');
+        assert.ok(reply.length <= 1232, `${type}: a ${reply.length}-byte UDP reply`);
+        assert.equal(r.flags.tc, true, `${type}: TC says records were left out`);
+        assert.ok(r.answer.length > 3 && r.answer.length < 100, `${type}: ${r.answer.length} answers fit`);
+      }
+    }
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cares } from '../helpers/cares.js';
 import { dig, hasDig } from '../helpers/dig.js';
+import { buildQuery, parseReply, sendUdp } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeBehaviour, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startTcShim, type TcShim } from '../helpers/tc-shim.js';
@@ -100,6 +101,21 @@ describe('forwarding to upstream resolvers', () => {
     assert.equal(q1.rd, true, 'RD=1 upstream even for a +norecurse client');
     assert.equal(q1.hasOpt, true);
     assert.equal(q1.optOptions, 0);
+
+    // A fixed client ID must not leak upstream: five random 16-bit IDs meet it by chance ~1e-4 of the time,
+    // so at most one equal is tolerated; all five equal to each other would mean no fresh ID at all.
+    const clientId = 0x2b2b;
+    first.queries.length = 0;
+    for (let i = 0; i < 5; i++) {
+      const reply = parseReply(await sendUdp(srv.port, buildQuery({ name: `id${i}.example.com.`, type: 'A', id: clientId })));
+      assert.equal(reply.id, clientId, 'the client gets its own ID back');
+      assert.equal(reply.rcodeName, 'NOERROR');
+    }
+    const ids = first.queries.map((q) => q.id);
+    assert.equal(ids.length, 5);
+    assert.ok(new Set(ids).size > 1, `upstream IDs ${ids.join(', ')} are not all the same`);
+    assert.ok(ids.filter((id) => id === clientId).length <= 1, `upstream IDs ${ids.join(', ')} are not the client's ${clientId}`);
+    assert.ok(new Set(first.queries.map((q) => q.sourcePort)).size > 1, 'a fresh source port per query');
   });
 
   it('a truncated upstream reply is retried over TCP; UDP clients get what fits with TC, TCP clients all of it', async (t) => {
