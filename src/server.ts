@@ -15,6 +15,7 @@ import { createHealthRunner } from './health/runner.js';
 import { openStateFile, type PersistedState, type StateFile } from './persist/state-file.js';
 import { buildProxyConfig } from './proxy/config-view.js';
 import { createProxySupervisor } from './proxy/supervisor.js';
+import type { ProxySupervisor } from './proxy/types.js';
 import { executePreparedQuery } from './resolve/prepared-query.js';
 import type { ResolveContext } from './resolve/types.js';
 import { createQueryHandler } from './router.js';
@@ -95,9 +96,15 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
 
   const health = createHealthRunner({ registry: reg, logger: logger.child({ component: 'health' }), enableScriptChecks: () => current.enableScriptChecks });
   let httpAddr = '';
-  const proxies = createProxySupervisor({
-    registry: reg, health, logger: logger.child({ component: 'proxy' }), config: () => current, httpAddr: () => httpAddr,
-  });
+  // Proxies start only once the API listens, so the first process already gets CONSUL_HTTP_ADDR; the API
+  // reaches the supervisor through this stand-in until then.
+  let supervisor: ProxySupervisor | undefined;
+  const proxies: ProxySupervisor = {
+    tokenFor: (id) => supervisor?.tokenFor(id),
+    proxyForToken: (token) => supervisor?.proxyForToken(token),
+    running: () => supervisor?.running() ?? new Map(),
+    close: async () => { await supervisor?.close(); },
+  };
 
   let forwarder = createForwarderFor(config, logger);
   let context = toResolveContext(config);
@@ -138,6 +145,9 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
       const first = api.endpoints[0];
       if (first) httpAddr = formatHostPort(first.address, first.port);
     }
+    supervisor = createProxySupervisor({
+      registry: reg, health, logger: logger.child({ component: 'proxy' }), config: () => current, httpAddr: () => httpAddr,
+    });
   } catch (err) {
     await runCleanup();
     throw err;

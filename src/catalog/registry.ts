@@ -39,7 +39,10 @@ export interface Registry {
   deregisterService(node: string, id: string): boolean;
   registerCheck(check: Check, origin: Origin): void;
   deregisterCheck(node: string, id: string): boolean;
-  /** Changes a check's status in place; cheap (patches the snapshot). False for an unknown check. */
+  /**
+   * Changes a check's status in place; cheap (patches the snapshot). A change of output alone is kept but does
+   * not raise the index or wake watchers. False for an unknown check.
+   */
   updateCheck(node: string, id: string, update: CheckUpdate): boolean;
   registerNode(node: CatalogNode, origin: Origin): void;
   /** Removes a node (not the local one) with its services and checks. */
@@ -186,6 +189,12 @@ export function createRegistry(initial: CatalogInput): Registry {
       };
       if (next.status === old.status && next.output === old.output && next.notes === old.notes) return true;
       entry.value = next;
+      if (next.status === old.status && next.notes === old.notes) {
+        // Output alone changed (an HTTP body, a timestamp): the next read shows it, but it neither raises the
+        // index nor wakes watchers, as Consul holds such changes back (check_update_interval); no answer changes.
+        snapshot = withCheckUpdates(snapshot, [next], version);
+        return true;
+      }
       version += 1;
       snapshot = withCheckUpdates(snapshot, [next], version);
       announce();

@@ -125,3 +125,19 @@ describe('registry', () => {
     assert.equal(seen, 1);
   });
 });
+
+describe('registry: output-only check changes', () => {
+  it('are visible to the next read but neither raise the index nor wake watchers', async () => {
+    const reg = createRegistry(base());
+    const since = reg.index;
+    let woke = false;
+    const waiting = reg.waitForChange(since, 150).then(() => { woke = reg.index > since; });
+    assert.ok(reg.updateCheck('n1', 'c1', { status: 'passing', output: 'HTTP GET /: 200 OK Output: t=1' }));
+    await waiting;
+    assert.equal(woke, false);
+    assert.equal(reg.index, since);
+    assert.equal(reg.current().checks().find((c) => c.id === 'c1')?.output, 'HTTP GET /: 200 OK Output: t=1');
+    reg.updateCheck('n1', 'c1', { status: 'critical', output: 'HTTP GET /: 500' });
+    assert.equal(reg.index, since + 1, 'a status change still does');
+  });
+});
