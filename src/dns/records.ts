@@ -92,7 +92,7 @@ export interface Answer {
  * Additional (for example node-meta TXT of an A answer) is kept, de-duplicated.
  */
 export function syncAdditional(answer: readonly Rr[], additional: readonly Rr[]): Rr[] {
-  if (!answer.some(hasTarget)) return dedupe(additional);
+  if (!answer.some(hasTarget)) return dedupeRecords(additional);
   return ownedAdditional(answer, additional);
 }
 
@@ -135,7 +135,8 @@ function hasTarget(rr: Rr): rr is SrvRecord | CnameRecord | NsRecord {
   return rr.type === 'SRV' || rr.type === 'CNAME' || rr.type === 'NS';
 }
 
-function dedupe(records: readonly Rr[]): Rr[] {
+/** Records once each, in first-seen order (owner case-insensitive, TTL ignored). */
+export function dedupeRecords(records: readonly Rr[]): Rr[] {
   const seen = new Set<string>();
   const out: Rr[] = [];
   for (const rr of records) {

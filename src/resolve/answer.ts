@@ -1,5 +1,5 @@
 // Builders for the Answer shapes every lookup ends in (positive, NXDOMAIN, NODATA, bare rcodes).
-import { Rcode, rrKey, syncAdditional } from '../dns/records.js';
+import { Rcode, syncAdditional } from '../dns/records.js';
 import type { Answer, Rr, SoaRecord } from '../dns/records.js';
 
 interface Sections {
@@ -41,15 +41,3 @@ export function buildRcodeOnly(rcode: number, aa: boolean): Answer {
   return { rcode, aa, answer: [], authority: [], additional: [] };
 }
 
-/** Records once each, in first-seen order (owner case-insensitive, TTL ignored). */
-export function dedupeRecords(records: readonly Rr[]): Rr[] {
-  const seen = new Set<string>();
-  const out: Rr[] = [];
-  for (const rr of records) {
-    const key = rrKey(rr);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(rr);
-  }
-  return out;
-}

@@ -1,11 +1,10 @@
 // Record construction for service answers: SRV (Consul's serviceSRVRecords) and the rest (serviceNodeRecords).
-import { RrType, rrKey } from '../dns/records.js';
+import { dedupeRecords, RrType, rrKey } from '../dns/records.js';
 import type { Rr, SrvRecord } from '../dns/records.js';
 import type { InstanceView } from '../catalog/types.js';
 import { canonicalIp, hexAddr, isIp } from '../net/addr.js';
 import { buildAddressRecords, isSameAddress } from './address-records.js';
 import { buildIpRecord } from './apex.js';
-import { dedupeRecords } from './answer.js';
 import { isDnsName } from './dns-name.js';
 import type { Env } from './env.js';
 import { buildMetaTxt } from './txt.js';
