@@ -6,8 +6,9 @@ import Consul from 'consul';
 import { curl, REFERENCE_DIR } from '../helpers/api-harness.js';
 import { hasDig } from '../helpers/dig.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { pollUntil } from '../helpers/wait.js';
 import { createHttpTarget, createTcpTarget, type HttpMode } from '../fixtures/live/check-targets.js';
-import { createSrvViews, everywhere, nowhere, pollUntil, type SrvView, type SrvViews } from '../fixtures/live/srv-views.js';
+import { createSrvViews, everywhere, nowhere, type SrvView, type SrvViews } from '../fixtures/live/srv-views.js';
 
 interface Live {
   readonly srv: TestServer;

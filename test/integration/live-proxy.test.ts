@@ -8,23 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { curl } from '../helpers/api-harness.js';
 import { hasDig } from '../helpers/dig.js';
-import { isAlive, LISTEN_PROXY, runBinary, type RunningBinary } from '../fixtures/live/run-binary.js';
-import { createSrvViews, everywhere, nowhere, pollUntil, type SrvViews } from '../fixtures/live/srv-views.js';
+import { isAlive, LISTEN_PROXY, startBinary, type BinaryServer } from '../helpers/binary.js';
+import { freePort } from '../helpers/free-port.js';
+import { pollUntil } from '../helpers/wait.js';
+import { createSrvViews, everywhere, nowhere, type SrvViews } from '../fixtures/live/srv-views.js';
 
 const CONNECT = 'redis.connect.consul';
 const isRoot = process.getuid?.() === 0;
-
-/** A port that was free a moment ago, for the proxy's bind_port (the allocator's range may be busy on this host). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -78,7 +68,7 @@ describe('a managed proxy run by the real server', () => {
   const report = join(root, 'out', 'proxy-report.json');
   const pids = new Set<number>();
   let bindPort = 0;
-  let server: RunningBinary | undefined;
+  let server: BinaryServer | undefined;
   let views: SrvViews | undefined;
   let digOk = false;
 
@@ -87,7 +77,7 @@ describe('a managed proxy run by the real server', () => {
     if (!digOk) return;
     mkdirSync(join(root, 'out'));
     bindPort = await freePort();
-    server = await runBinary(writeConfig(root, bindPort, report, true));
+    server = await startBinary(['--config-dir', writeConfig(root, bindPort, report, true)], { startMs: 15_000 });
     views = await createSrvViews(server.dnsPort);
   });
   after(async () => {
@@ -156,7 +146,7 @@ describe('a managed proxy run by the real server', () => {
     server.child.kill('SIGTERM');
     const gone = await pollUntil(async () => isAlive(rep.pid), (alive) => !alive, 6000);
     assert.ok(gone.ok, `proxy pid ${rep.pid} still exists 6 s after SIGTERM`);
-    const code = await Promise.race([server.exited, sleep(6000).then(() => 'still running')]);
+    const code = await Promise.race([server.exited.then((e) => e.code ?? e.signal), sleep(6000).then(() => 'still running')]);
     assert.equal(code, 0, `the server exits cleanly: ${server.stderr()}`);
     assert.match(readFileSync(`${report}.signals`, 'utf8'), /SIGTERM/, 'the proxy was asked to stop, not orphaned');
     assert.equal(await canConnect(bindPort), false, 'nothing listens on the proxy port any more');
@@ -172,7 +162,7 @@ describe('a managed proxy as root without allow_managed_root', () => {
     mkdirSync(join(root, 'out'));
     const report = join(root, 'out', 'proxy-report.json');
     const bindPort = await freePort();
-    const server = await runBinary(writeConfig(root, bindPort, report, false));
+    const server = await startBinary(['--config-dir', writeConfig(root, bindPort, report, false)], { startMs: 15_000 });
     t.after(() => server.kill());
     t.after(() => {
       const rep = readReport(report);

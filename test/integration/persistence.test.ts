@@ -7,9 +7,9 @@ import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Consul from 'consul';
 import { curl, httpJson } from '../helpers/api-harness.js';
+import { runBinaryToExit, startBinary, type BinaryServer } from '../helpers/binary.js';
 import { hasDig } from '../helpers/dig.js';
 import { digBoth, srvBoth, srvPorts } from '../fixtures/reload/dns-poll.js';
-import { runBinaryToExit, startBinary, type BinaryServer } from '../fixtures/reload/run-binary.js';
 
 const STATE_FILE = 'connect-dns-state.json';
 const noDig = !(await hasDig()) && 'dig is not installed';

@@ -1,20 +1,20 @@
 // Reload end to end: edits in a watched config dir and SIGHUP reach dig answers (UDP and TCP) within 2 s.
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { curl } from '../helpers/api-harness.js';
+import { isAlive, LISTEN_PROXY, startBinary } from '../helpers/binary.js';
 import { hasDig } from '../helpers/dig.js';
+import { freePort } from '../helpers/free-port.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { eventually, srvBoth } from '../fixtures/reload/dns-poll.js';
-import { startBinary } from '../fixtures/reload/run-binary.js';
+import { eventually } from '../helpers/wait.js';
+import { srvBoth } from '../fixtures/reload/dns-poll.js';
 
 const REFERENCE = fileURLToPath(new URL('../fixtures/reference/', import.meta.url));
-const LISTEN_PROXY = fileURLToPath(new URL('../fixtures/proxy/listen-proxy.mjs', import.meta.url));
 const noDig = !(await hasDig()) && 'dig is not installed';
 const both = (s: string): { udp: string; tcp: string } => ({ udp: s, tcp: s });
 const same = (want: { udp: string; tcp: string }) => (v: { udp: string; tcp: string }): boolean =>
@@ -41,23 +41,6 @@ function reloadErrors(srv: TestServer, from: number): string[] {
   return srv.logs.lines.slice(from)
     .filter((l) => l['level'] === 50 && typeof l['msg'] === 'string' && /reload failed/.test(l['msg']))
     .map((l) => String(l['msg']));
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('reload of a watched config dir (in-process server)', { skip: noDig, timeout: 120_000 }, () => {
@@ -166,7 +149,7 @@ describe('reload of a watched config dir (in-process server)', { skip: noDig, ti
     const started = await eventually('proxy started', 5000, async () => existsSync(report), (v) => v);
     assert.ok(started);
     const { pid } = JSON.parse(readFileSync(report, 'utf8')) as { pid: number };
-    t.after(() => { if (alive(pid)) process.kill(pid, 'SIGKILL'); });
+    t.after(() => { if (isAlive(pid)) process.kill(pid, 'SIGKILL'); });
     // Its "Connect Proxy Listening" check passes once it listens, so it becomes a .connect answer.
     await eventually('proxy in cache.connect.consul', 5000, () => srvBoth(srv.port, 'cache.connect.consul'),
       same(both(`NOERROR ${bindPort}`)));
@@ -174,7 +157,7 @@ describe('reload of a watched config dir (in-process server)', { skip: noDig, ti
     const since = Date.now();
     unlinkSync(join(dir, 'cache.json'));
     await eventually('cache gone from DNS', 2000, () => srvBoth(srv.port, 'cache.connect.consul'), same(both('NXDOMAIN')), since);
-    await eventually('proxy process stopped', 6000, async () => alive(pid), (a) => !a, since);
+    await eventually('proxy process stopped', 6000, async () => isAlive(pid), (a) => !a, since);
     assert.match(readFileSync(`${report}.signals`, 'utf8'), /SIGTERM/, 'stopped with SIGTERM first');
     assert.deepEqual(await srvBoth(srv.port, 'db.service.consul'), both('NOERROR 5432'));
   });

@@ -1,39 +1,12 @@
 // Forwarder against fake upstreams: relayed answers, the upstream query's shape, failover and reply matching.
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { parseWireMessage, type WireMessage, type WireName } from '../../src/dns/relay.js';
-import { createForwarder, type ForwarderOptions } from '../../src/forward/forwarder.js';
-import { buildClientQuery, startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../helpers/fake-upstream.js';
-
-function quietLogger() {
-  return pino({ level: 'debug' }, new Writable({ write(_c, _e, cb) { cb(); } }));
-}
-
-async function fakes(t: TestContext, ...list: FakeUpstreamOptions[]): Promise<FakeUpstream[]> {
-  const started = await Promise.all(list.map((o) => startFakeUpstream(o)));
-  t.after(() => Promise.all(started.map((f) => f.close())));
-  return started;
-}
-
-function forwarderFor(t: TestContext, ups: FakeUpstream[], over: Partial<ForwarderOptions> = {}) {
-  const fwd = createForwarder({
-    upstreams: ups.map((u) => ({ address: u.address, port: u.port })), timeoutMs: 1000, strategy: 'sequential',
-    zones: ['consul.'], udpPayloadSize: 1232, logger: quietLogger(), ...over,
-  });
-  t.after(() => fwd.close());
-  return fwd;
-}
-
-function decode(bytes: Buffer): WireMessage {
-  const m = parseWireMessage(bytes);
-  assert.ok(m, 'the client gets a well-formed message');
-  return m;
-}
+import { test } from 'node:test';
+import type { WireMessage, WireName } from '../../src/dns/relay.js';
+import { createForwarder } from '../../src/forward/forwarder.js';
+import { buildClientQuery } from '../helpers/fake-upstream.js';
+import { decode, fakes, forwarderFor, quietLogger, rcode } from '../helpers/forward-setup.js';
 
 const text = (n: WireName): string => `${n.map((l) => l.toString('latin1')).join('.')}.`;
-const rcode = (m: WireMessage): number => m.flags & 0x0f;
 
 test('answer: records, TTL, client ID and question case come back', async (t) => {
   const [up] = await fakes(t, { behaviour: 'answer' });

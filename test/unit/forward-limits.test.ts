@@ -1,9 +1,8 @@
 // Forwarder limits: the in-flight cap (SERVFAIL at once, no socket, warn rate-limited) and no listener warnings.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { parseWireMessage, type WireMessage } from '../../src/dns/relay.js';
-import { createForwarder, type ForwarderOptions } from '../../src/forward/forwarder.js';
 import { buildClientQuery, startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { decode, forwarderFor, rcode } from '../helpers/forward-setup.js';
 import { createLogSink } from '../helpers/log-sink.js';
 
 async function silentFake(t: TestContext): Promise<FakeUpstream> {
@@ -12,33 +11,16 @@ async function silentFake(t: TestContext): Promise<FakeUpstream> {
   return up;
 }
 
-function forwarderFor(t: TestContext, up: FakeUpstream, over: Partial<ForwarderOptions> = {}) {
-  const fwd = createForwarder({
-    upstreams: [{ address: up.address, port: up.port }], timeoutMs: 1000, strategy: 'sequential',
-    zones: ['consul.'], udpPayloadSize: 1232, logger: createLogSink('debug').logger, ...over,
-  });
-  t.after(() => fwd.close());
-  return fwd;
-}
-
-function decode(bytes: Buffer): WireMessage {
-  const m = parseWireMessage(bytes);
-  assert.ok(m, 'the client gets a well-formed message');
-  return m;
-}
-
 /** Waits (bounded) until the fake has seen `count` queries. */
 async function untilQueries(up: FakeUpstream, count: number): Promise<void> {
   for (let i = 0; i < 200 && up.queries.length < count; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(up.queries.length, count, `the upstream saw ${count} queries`);
 }
 
-const rcode = (m: WireMessage): number => m.flags & 0x0f;
-
 test('maxInFlight 4: the 5th concurrent forward is SERVFAIL at once and never reaches the upstream', async (t) => {
   const up = await silentFake(t);
   const sink = createLogSink('debug');
-  const fwd = forwarderFor(t, up, { maxInFlight: 4, timeoutMs: 400, totalBudgetMs: 400, logger: sink.logger });
+  const fwd = forwarderFor(t, [up], { maxInFlight: 4, timeoutMs: 400, totalBudgetMs: 400, logger: sink.logger });
   const settled: number[] = [];
   const first = [1, 2, 3, 4].map((id) => fwd.forward(buildClientQuery({ name: `f${id}.example.`, qtype: 1, id }))
     .then((b) => { settled.push(id); return b; }));
@@ -70,7 +52,7 @@ test('maxInFlight 4: the 5th concurrent forward is SERVFAIL at once and never re
 
 test('a bad maxInFlight is refused at creation', async (t) => {
   const up = await silentFake(t);
-  for (const bad of [0, -1, 1.5]) assert.throws(() => forwarderFor(t, up, { maxInFlight: bad }), RangeError);
+  for (const bad of [0, -1, 1.5]) assert.throws(() => forwarderFor(t, [up], { maxInFlight: bad }), RangeError);
 });
 
 test('20 concurrent forwards print no MaxListenersExceededWarning', async (t) => {
@@ -79,7 +61,7 @@ test('20 concurrent forwards print no MaxListenersExceededWarning', async (t) =>
   const onWarning = (w: Error): void => { warnings.push(w); };
   process.on('warning', onWarning);
   t.after(() => { process.off('warning', onWarning); });
-  const fwd = forwarderFor(t, up, { timeoutMs: 300, totalBudgetMs: 300 });
+  const fwd = forwarderFor(t, [up], { timeoutMs: 300, totalBudgetMs: 300 });
   const pending = Array.from({ length: 20 }, (_, i) => fwd.forward(buildClientQuery({ name: `w${i}.example.`, qtype: 1 })));
   await untilQueries(up, 20);
   const replies = (await Promise.all(pending)).map(decode);

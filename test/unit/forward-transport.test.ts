@@ -1,11 +1,11 @@
 // Forwarder transport and policy: TC → TCP, TCP clients, timeouts and budget, close(), order, warn logs.
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { parseWireMessage, type WireMessage } from '../../src/dns/relay.js';
-import { createForwarder, type ForwarderOptions } from '../../src/forward/forwarder.js';
-import { buildClientQuery, startFakeUpstream, type FakeUpstream, type FakeUpstreamOptions } from '../helpers/fake-upstream.js';
+import type { WireMessage } from '../../src/dns/relay.js';
+import { buildClientQuery } from '../helpers/fake-upstream.js';
+import { decode, fakes, forwarderFor, rcode } from '../helpers/forward-setup.js';
 
 interface LogLine { level: number; msg: string; [k: string]: unknown }
 
@@ -20,29 +20,7 @@ function logSink(): { logger: Logger; lines: LogLine[] } {
   return { logger: pino({ level: 'debug' }, stream), lines };
 }
 
-async function fakes(t: TestContext, ...list: FakeUpstreamOptions[]): Promise<FakeUpstream[]> {
-  const started = await Promise.all(list.map((o) => startFakeUpstream(o)));
-  t.after(() => Promise.all(started.map((f) => f.close())));
-  return started;
-}
-
-function forwarderFor(t: TestContext, ups: FakeUpstream[], over: Partial<ForwarderOptions> = {}) {
-  const fwd = createForwarder({
-    upstreams: ups.map((u) => ({ address: u.address, port: u.port })), timeoutMs: 1000, strategy: 'sequential',
-    zones: ['consul.'], udpPayloadSize: 1232, logger: logSink().logger, ...over,
-  });
-  t.after(() => fwd.close());
-  return fwd;
-}
-
-function decode(bytes: Buffer): WireMessage {
-  const m = parseWireMessage(bytes);
-  assert.ok(m, 'the client gets a well-formed message');
-  return m;
-}
-
 const tc = (m: WireMessage): boolean => (m.flags & 0x0200) !== 0;
-const rcode = (m: WireMessage): number => m.flags & 0x0f;
 
 test('truncated UDP reply → retried over TCP; the full answer when it fits the client', async (t) => {
   const [up] = await fakes(t, { behaviour: 'truncate', bigAnswerCount: 20 });

@@ -9,7 +9,9 @@ import { createRegistry, type Registry } from '../../src/catalog/registry.js';
 import type { CatalogInput, Check, HealthStatus, ServiceInstance } from '../../src/catalog/types.js';
 import { createHealthRunner } from '../../src/health/runner.js';
 import type { HealthRunner } from '../../src/health/types.js';
+import { freePort } from '../helpers/free-port.js';
 import { createLogSink, type LogSink } from '../helpers/log-sink.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const svc = (id: string, node = 'n1'): ServiceInstance => ({
   id, service: id, node, kind: 'typical', tags: [], address: '', port: 80, meta: {},
@@ -49,13 +51,7 @@ const outputOf = (r: Registry, id: string): string | undefined => r.current().ch
 /** What DNS sees: the instance's aggregated status. */
 const serviceStatus = (r: Registry, name: string): HealthStatus | undefined => r.current().serviceInstances(name)[0]?.status;
 
-async function waitFor(what: string, test: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (what: string, test: () => boolean, ms = 3000): Promise<void> => waitUntil(what, test, ms);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function listen(t: TestContext, server: net.Server): Promise<number> {
@@ -66,14 +62,6 @@ async function listen(t: TestContext, server: net.Server): Promise<number> {
     server.close(() => resolve());
   }));
   return (server.address() as net.AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 /** An HTTP target whose answer the test switches: a status code, or 'hang' (never answers). */

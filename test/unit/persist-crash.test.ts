@@ -9,22 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { isTempOf } from '../../src/persist/atomic-write.js';
 import { openStateFile, STATE_FILE_NAME } from '../../src/persist/state-file.js';
 import { createLogSink } from '../helpers/log-sink.js';
+import { seededRandom } from '../helpers/reference-catalog.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const KILLS = 30;
 const BUDGET_MS = 20_000;
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with the same kill moments. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -75,7 +64,8 @@ describe('persist crash safety', () => {
   it('after SIGKILL at any moment the state file loads and holds every acknowledged save', { timeout: 40_000 }, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'cdns-crash-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const rand = seeded(0xc0ffee);
+    // Seeded, so a failing run can be replayed with the same kill moments.
+    const rand = seededRandom(0xc0ffee);
     const deadline = Date.now() + BUDGET_MS;
     let acked = 0;
     let onDisk = 0;

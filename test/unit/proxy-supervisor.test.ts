@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -15,36 +14,16 @@ import { createHealthRunner } from '../../src/health/runner.js';
 import { buildProxyConfig } from '../../src/proxy/config-view.js';
 import { createProxySupervisor, type ProxySupervisorOptions } from '../../src/proxy/supervisor.js';
 import type { ProxySupervisor } from '../../src/proxy/types.js';
+import { isAlive } from '../helpers/binary.js';
+import { freePort } from '../helpers/free-port.js';
 import { createLogSink, type LogSink } from '../helpers/log-sink.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/proxy/listen-proxy.mjs', import.meta.url));
 const BACKOFF = { minMs: 100, maxMs: 400, healthyAfterMs: 10_000 };
 
-async function waitFor(what: string, test: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const waitFor = (what: string, test: () => boolean, ms = 5000): Promise<void> => waitUntil(what, test, ms);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Report { pid: number; env: Record<string, string> }
 const readReport = (file: string): Report | undefined =>
@@ -155,7 +134,7 @@ describe('proxy supervisor', () => {
     await waitFor('start', () => readReport(r.report) !== undefined);
     const { pid } = readReport(r.report) as Report;
     assert.ok(r.registry.deregisterService('local', 'redis'));
-    await waitFor('exit', () => !alive(pid));
+    await waitFor('exit', () => !isAlive(pid));
     assert.equal(fs.readFileSync(`${r.report}.signals`, 'utf8'), 'SIGTERM\n');
     assert.equal(r.supervisor.running().size, 0);
   });
@@ -166,7 +145,7 @@ describe('proxy supervisor', () => {
     await waitFor('start', () => readReport(r.report) !== undefined);
     const { pid } = readReport(r.report) as Report;
     await r.supervisor.close();
-    assert.equal(alive(pid), false);
+    assert.equal(isAlive(pid), false);
     assert.equal(fs.readFileSync(`${r.report}.signals`, 'utf8'), 'SIGTERM\n');
     assert.ok(r.sink.find(/ignored SIGTERM/));
     assert.equal(r.supervisor.running().size, 0);
@@ -183,7 +162,7 @@ describe('proxy supervisor', () => {
       const now = readReport(report);
       return now !== undefined && now.pid !== first.pid && JSON.parse(now.env['CONNECT_PROXY_CONFIG'] ?? '{}').level === 'two';
     });
-    assert.equal(alive(first.pid), false);
+    assert.equal(isAlive(first.pid), false);
     // An unrelated reload (same proxy config) leaves it running.
     const second = readReport(report) as Report;
     await r.reload({ ...redis(report, port, { level: 'two' }), node_meta: { rack: 'b' } });
