@@ -23,6 +23,20 @@ export interface RegistryState {
   readonly ttlStates: Readonly<Record<string, { readonly status: HealthStatus; readonly output: string }>>;
 }
 
+/** Every change as data, in order: replaying them on another registry built from the same config mirrors it. */
+export type RegistryOp =
+  | { readonly kind: 'registerService'; readonly service: ServiceInstance; readonly checks: readonly Check[]; readonly origin: Origin }
+  | { readonly kind: 'deregisterService'; readonly node: string; readonly id: string }
+  | { readonly kind: 'registerCheck'; readonly check: Check; readonly origin: Origin }
+  | { readonly kind: 'deregisterCheck'; readonly node: string; readonly id: string }
+  | { readonly kind: 'updateCheck'; readonly node: string; readonly id: string; readonly update: CheckUpdate }
+  | { readonly kind: 'registerNode'; readonly node: CatalogNode; readonly origin: Origin }
+  | { readonly kind: 'deregisterNode'; readonly name: string }
+  | { readonly kind: 'setPreparedQuery'; readonly query: PreparedQuery; readonly origin: Origin }
+  | { readonly kind: 'deletePreparedQuery'; readonly id: string }
+  | { readonly kind: 'replaceConfig'; readonly input: CatalogInput }
+  | { readonly kind: 'restoreState'; readonly state: RegistryState };
+
 export interface Registry {
   /** The current snapshot: a synchronous read, safe on the hot path. */
   current(): Snapshot;
@@ -55,6 +69,10 @@ export interface Registry {
   exportState(): RegistryState;
   /** Re-applies persisted API entries and TTL states (at start, after the config was loaded). */
   restoreState(state: RegistryState): void;
+  /** Called with each change that was applied, after its publish (for mirrors in worker processes). */
+  subscribeOps(listener: (op: RegistryOp) => void): () => void;
+  /** Applies a change recorded by another registry's subscribeOps. */
+  apply(op: RegistryOp): void;
 }
 
 interface Entry<T> {
@@ -73,6 +91,8 @@ export function createRegistry(initial: CatalogInput): Registry {
   const waiters = new Set<() => void>();
   let snapshot: Snapshot;
   let version = 0;
+  /** Set by updateCheck when it changed the stored check (status, output or notes). */
+  let checkChanged = false;
 
   const key = checkKey;
 
@@ -133,7 +153,18 @@ export function createRegistry(initial: CatalogInput): Registry {
   load(initial, 'config');
   publish();
 
-  return {
+  const opListeners = new Set<(op: RegistryOp) => void>();
+  const emit = (op: RegistryOp): void => {
+    for (const l of [...opListeners]) {
+      try {
+        l(op);
+      } catch {
+        // A mirror's failure must never stop a change here.
+      }
+    }
+  };
+
+  const reg: Omit<Registry, 'subscribeOps' | 'apply'> = {
     current: () => snapshot,
     get index() {
       return version;
@@ -189,6 +220,7 @@ export function createRegistry(initial: CatalogInput): Registry {
       };
       if (next.status === old.status && next.output === old.output && next.notes === old.notes) return true;
       entry.value = next;
+      checkChanged = true;
       if (next.status === old.status && next.notes === old.notes) {
         // Output alone changed (an HTTP body, a timestamp): the next read shows it, but it neither raises the
         // index nor wakes watchers, as Consul holds such changes back (check_update_interval); no answer changes.
@@ -270,4 +302,61 @@ export function createRegistry(initial: CatalogInput): Registry {
       publish();
     },
   };
+
+  // Each mutation applies locally, then tells the mirrors, only when it changed something.
+  const changed = <A extends unknown[]>(fn: (...a: A) => boolean, op: (...a: A) => RegistryOp) =>
+    (...a: A): boolean => {
+      const before = version;
+      const ok = fn(...a);
+      if (ok && version !== before) emit(op(...a));
+      return ok;
+    };
+  const always = <A extends unknown[]>(fn: (...a: A) => void, op: (...a: A) => RegistryOp) =>
+    (...a: A): void => {
+      fn(...a);
+      emit(op(...a));
+    };
+  const wrapped: Registry = {
+    ...reg,
+    get index() {
+      return version;
+    },
+    registerService: always(reg.registerService, (service, checks, origin) => ({ kind: 'registerService', service, checks, origin })),
+    deregisterService: changed(reg.deregisterService, (node, id) => ({ kind: 'deregisterService', node, id })),
+    registerCheck: always(reg.registerCheck, (check, origin) => ({ kind: 'registerCheck', check, origin })),
+    deregisterCheck: changed(reg.deregisterCheck, (node, id) => ({ kind: 'deregisterCheck', node, id })),
+    updateCheck(node, id, update) {
+      checkChanged = false;
+      const ok = reg.updateCheck(node, id, update);
+      // Output-only changes move no index but are still mirrored, so every process shows the same output.
+      if (checkChanged) emit({ kind: 'updateCheck', node, id, update });
+      return ok;
+    },
+    registerNode: always(reg.registerNode, (node, origin) => ({ kind: 'registerNode', node, origin })),
+    deregisterNode: changed(reg.deregisterNode, (name) => ({ kind: 'deregisterNode', name })),
+    setPreparedQuery: always(reg.setPreparedQuery, (query, origin) => ({ kind: 'setPreparedQuery', query, origin })),
+    deletePreparedQuery: changed(reg.deletePreparedQuery, (id) => ({ kind: 'deletePreparedQuery', id })),
+    replaceConfig: always(reg.replaceConfig, (input) => ({ kind: 'replaceConfig', input })),
+    restoreState: always(reg.restoreState, (state) => ({ kind: 'restoreState', state })),
+    subscribeOps(listener) {
+      opListeners.add(listener);
+      return () => opListeners.delete(listener);
+    },
+    apply(op) {
+      switch (op.kind) {
+        case 'registerService': return wrapped.registerService(op.service, op.checks, op.origin);
+        case 'deregisterService': return void wrapped.deregisterService(op.node, op.id);
+        case 'registerCheck': return wrapped.registerCheck(op.check, op.origin);
+        case 'deregisterCheck': return void wrapped.deregisterCheck(op.node, op.id);
+        case 'updateCheck': return void wrapped.updateCheck(op.node, op.id, op.update);
+        case 'registerNode': return wrapped.registerNode(op.node, op.origin);
+        case 'deregisterNode': return void wrapped.deregisterNode(op.name);
+        case 'setPreparedQuery': return wrapped.setPreparedQuery(op.query, op.origin);
+        case 'deletePreparedQuery': return void wrapped.deletePreparedQuery(op.id);
+        case 'replaceConfig': return wrapped.replaceConfig(op.input);
+        case 'restoreState': return wrapped.restoreState(op.state);
+      }
+    },
+  };
+  return wrapped;
 }

@@ -39,7 +39,7 @@ interface SourceOpts { configFile: string[]; configDir: string[] }
 interface ServeOpts extends SourceOpts {
   client?: string; advertise?: string; dnsPort?: string; domain?: string; altDomain?: string;
   datacenter?: string; node?: string; recursor: string[]; logLevel?: string; logFormat?: string;
-  httpPort?: string; dataDir?: string; apiToken?: string; enableScriptChecks?: boolean;
+  httpPort?: string; dataDir?: string; apiToken?: string; enableScriptChecks?: boolean; workers?: string;
 }
 
 function toFlags(o: ServeOpts): ConfigFlags {
@@ -51,6 +51,7 @@ function toFlags(o: ServeOpts): ConfigFlags {
   if (o.dataDir !== undefined) flags.dataDir = o.dataDir;
   if (o.apiToken !== undefined) flags.apiToken = o.apiToken;
   if (o.enableScriptChecks) flags.enableScriptChecks = true;
+  if (o.workers !== undefined) flags.workers = /^\d+$/.test(o.workers) ? Number(o.workers) : NaN;
   if (o.domain !== undefined) flags.domain = o.domain;
   if (o.altDomain !== undefined) flags.altDomain = o.altDomain;
   if (o.datacenter !== undefined) flags.datacenter = o.datacenter;
@@ -100,6 +101,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--data-dir <dir>', 'persist API registrations, TTL check states, prepared queries and proxy ports here')
     .option('--api-token <token>', 'token every API write must carry (like acl.tokens.master)')
     .option('--enable-script-checks', 'run script checks (args); off by default')
+    .option('--workers <n>', 'DNS worker processes sharing the ports (default 1)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']))
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'pretty']))
     .action(async (opts: ServeOpts) => {

@@ -50,6 +50,12 @@ function buildDns(m: Merged): DnsConfig {
       minTtl: d.soa?.minTtl ?? 0,
     },
     udpPayloadSize: d.udpPayloadSize ?? 1232,
+    forwardCache: {
+      enabled: d.forwardCache?.enabled ?? true,
+      size: d.forwardCache?.size ?? 10_000,
+      maxTtl: seconds(d.forwardCache?.maxTtl, 3600),
+      negativeTtl: seconds(d.forwardCache?.negativeTtl, 300),
+    },
   };
 }
 
@@ -125,6 +131,7 @@ export function buildConfig(
     enableScriptChecks: (p.enableScriptChecks ?? false) || (p.enableLocalScriptChecks ?? false),
     ...(p.apiToken !== undefined ? { apiToken: p.apiToken } : {}),
     preparedQueries,
+    workers: p.workers ?? 1,
     logLevel: p.logLevel ?? 'info',
     logFormat: extra.logFormat ?? 'json',
     ignoredKeys: extra.ignoredKeys,

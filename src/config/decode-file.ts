@@ -27,6 +27,7 @@ export interface DnsPart {
   enableAdditionalNodeMetaTxt?: boolean;
   soa?: Partial<Record<keyof SoaConfig, number>>;
   udpPayloadSize?: number;
+  forwardCache?: { enabled?: boolean; size?: number; maxTtl?: number; negativeTtl?: number }; // ms
 }
 
 export interface ProxyDefaultsPart {
@@ -58,6 +59,7 @@ export interface FilePart {
   checks?: CheckDefinition[];
   nodes?: NodeDefinition[];
   logLevel?: LogLevel;
+  workers?: number;
   httpAddresses?: string[];
   dataDir?: string;
   enableScriptChecks?: boolean;
@@ -89,6 +91,19 @@ function decodeRecursors(r: ObjectReader): Pick<FilePart, 'recursors' | 'recurso
     recursorKeys.push(r.pathOf('recursor'));
   }
   return { recursors, recursorKeys };
+}
+
+function decodeForwardCache(dns: ObjectReader): DnsPart['forwardCache'] {
+  const r = dns.object('forward_cache');
+  if (!r) return undefined;
+  const part = defined({
+    enabled: r.bool('enabled'),
+    size: r.int('size', { min: 0, max: 10_000_000 }),
+    maxTtl: r.duration('max_ttl', TTL_BOUND),
+    negativeTtl: r.duration('negative_ttl', TTL_BOUND),
+  });
+  r.finish();
+  return part;
 }
 
 function decodeDns(r: ObjectReader): DnsPart | undefined {
@@ -126,6 +141,7 @@ function decodeDns(r: ObjectReader): DnsPart | undefined {
     enableAdditionalNodeMetaTxt: r.bool('enable_additional_node_meta_txt'),
     soa,
     udpPayloadSize: r.int('udp_payload_size', { min: 512, max: 4096 }),
+    forwardCache: decodeForwardCache(r),
   });
   r.ignore(...IGNORED_DNS);
   r.finish();
@@ -219,6 +235,7 @@ export function decodeFile(root: Plain, ctx: DecodeContext): FilePart {
     checks: decodeChecks(r, false),
     nodes: r.objects('nodes', { camel: true }).map(decodeNode),
     logLevel: parsed(r, 'log_level', r.string('log_level'), parseLogLevel),
+    workers: r.int('workers', { min: 1, max: 64 }),
     httpAddresses,
     dataDir: r.string('data_dir', { nonEmpty: true }),
     enableScriptChecks: r.bool('enable_script_checks'),

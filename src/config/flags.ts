@@ -22,6 +22,7 @@ export interface ConfigFlags {
   httpPort?: number;
   apiToken?: string;
   enableScriptChecks?: boolean;
+  workers?: number;
 }
 
 export const FLAGS_FILE = '<flags>';
@@ -69,6 +70,10 @@ export function parseFlags(flags: ConfigFlags): FlagsPart {
     part.apiToken = flags.apiToken;
   }
   if (flags.enableScriptChecks !== undefined) part.enableScriptChecks = flags.enableScriptChecks;
+  if (flags.workers !== undefined) {
+    if (!Number.isInteger(flags.workers) || flags.workers < 1 || flags.workers > 64) bad('--workers', `must be a whole number 1-64, got ${String(flags.workers)}`);
+    part.workers = flags.workers;
+  }
   set('domain', value('--domain', flags.domain, parseDomain));
   set('altDomain', value('--alt-domain', flags.altDomain, parseDomain));
   set('datacenter', value('--datacenter', flags.datacenter, parseDatacenter));

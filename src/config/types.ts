@@ -28,6 +28,16 @@ export interface DnsConfig {
   readonly soa: SoaConfig;
   /** Our own advertised EDNS UDP payload size (default 1232). */
   readonly udpPayloadSize: number;
+  /** The cache of forwarded answers (dns_config.forward_cache); TTLs in seconds. */
+  readonly forwardCache: {
+    readonly enabled: boolean;
+    /** Entries at most. */
+    readonly size: number;
+    /** Positive answers are kept at most this long, whatever their TTL. */
+    readonly maxTtl: number;
+    /** NXDOMAIN/NODATA are kept for the SOA minimum (RFC 2308), at most this long. */
+    readonly negativeTtl: number;
+  };
 }
 
 export interface Upstream {
@@ -174,6 +184,8 @@ export interface Config {
   readonly apiToken?: string;
   /** Prepared queries declared in config files (connect-dns extension `prepared_queries`). */
   readonly preparedQueries: readonly PreparedQueryDefinition[];
+  /** DNS worker processes sharing the ports (Node's cluster); 1 = answer in the main process. */
+  readonly workers: number;
   readonly logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'json' | 'pretty';
   /** Keys Consul accepts that this server does not use yet (dotted paths), for one warning. */

@@ -23,6 +23,7 @@ export function defaultDnsConfig(): DnsConfig {
     enableAdditionalNodeMetaTxt: true,
     soa: { refresh: 3600, retry: 600, expire: 86400, minTtl: 0 },
     udpPayloadSize: 1232,
+    forwardCache: { enabled: true, size: 10_000, maxTtl: 3600, negativeTtl: 300 },
   };
 }
 

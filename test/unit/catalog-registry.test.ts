@@ -141,3 +141,23 @@ describe('registry: output-only check changes', () => {
     assert.equal(reg.index, since + 1, 'a status change still does');
   });
 });
+
+describe('registry: mirrors', () => {
+  it('replaying the ops of one registry on another built from the same config gives the same catalog', () => {
+    const primary = createRegistry(base());
+    const mirror = createRegistry(base());
+    primary.subscribeOps((op) => mirror.apply(JSON.parse(JSON.stringify(op)) as typeof op));
+    primary.registerService(svc('api1', 'api', { tags: ['x'] }), [check('api-check', 'api1')], 'api');
+    primary.updateCheck('n1', 'api-check', { status: 'critical', output: 'boom' });
+    primary.updateCheck('n1', 'api-check', { status: 'critical', output: 'boom again' });
+    primary.registerNode({ name: 'n2', address: '10.0.0.2', datacenter: 'dc1', meta: {} }, 'api');
+    primary.registerService({ ...svc('web9', 'web'), node: 'n2' }, [], 'api');
+    primary.deregisterService('n1', 'web1');
+    assert.equal(primary.deregisterService('n1', 'web1'), false);
+    primary.replaceConfig({ ...base(), services: [svc('web2', 'web')], checks: [] });
+    const names = ['web', 'api'];
+    assert.deepEqual(view(mirror.current(), names), view(primary.current(), names));
+    assert.equal(mirror.current().checks().find((c) => c.id === 'api-check')?.output, 'boom again');
+    assert.deepEqual(mirror.exportState(), primary.exportState());
+  });
+});

@@ -258,6 +258,7 @@ test('defaults: dc1, consul., 127.0.0.1:8600, Consul dns_config defaults, proxy 
     nodeTtl: 0, serviceTtl: {}, udpAnswerLimit: 3, aRecordLimit: 0, enableTruncate: false, onlyPassing: false, recursorTimeout: 2000,
     recursorStrategy: 'sequential', disableCompression: false, enableAdditionalNodeMetaTxt: true,
     soa: { refresh: 3600, retry: 600, expire: 86400, minTtl: 0 }, udpPayloadSize: 1232,
+    forwardCache: { enabled: true, size: 10_000, maxTtl: 3600, negativeTtl: 300 },
   });
   assert.equal(config.connect.enabled, true);
   assert.equal(config.connect.allowManagedRoot, false);

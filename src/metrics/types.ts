@@ -1,0 +1,26 @@
+// The metrics hooks every layer calls; a no-op by default, Prometheus (src/metrics/prometheus.ts) when wired.
+import type { Transport } from '../dns/records.js';
+
+export type QueryZone = 'domain' | 'arpa' | 'forward' | 'refused' | 'error';
+export type CacheOutcome = 'hit' | 'miss' | 'none';
+
+export interface DnsMetrics {
+  /** One reply sent (or, for forwards, resolved). `seconds` from receipt to reply. */
+  query(zone: QueryZone, qtype: number, rcode: number, proto: Transport, seconds: number, cache: CacheOutcome): void;
+  /** A query that got no reply at all (garbage, QR=1, source port 0, caps). */
+  dropped(reason: string, proto: Transport): void;
+  /** Forward cache lookups. */
+  forwardCache(outcome: 'hit' | 'miss'): void;
+  /** One upstream exchange ended. */
+  upstream(upstream: string, result: 'reply' | 'timeout' | 'error' | 'rejected', seconds: number): void;
+  /** A catalog snapshot was published. */
+  catalog(instances: number, nodes: number, buildSeconds: number): void;
+}
+
+export const noopMetrics: DnsMetrics = {
+  query: () => undefined,
+  dropped: () => undefined,
+  forwardCache: () => undefined,
+  upstream: () => undefined,
+  catalog: () => undefined,
+};
