@@ -340,3 +340,38 @@ export function buildRelayedReply(msg: WireMessage, client: RelayClient, opts: R
   w.buf.writeUInt16BE(flags, 2);
   return Buffer.from(w.buf.subarray(0, w.pos));
 }
+
+/** The offset just past a (possibly compressed) name at `pos`, without following pointers; -1 if cut short. */
+function skipName(buf: Buffer, pos: number): number {
+  for (;;) {
+    const len = buf[pos];
+    if (len === undefined) return -1;
+    if ((len & 0xc0) === 0xc0) return pos + 2 <= buf.length ? pos + 2 : -1;
+    if (len === 0) return pos + 1;
+    pos += 1 + len;
+  }
+}
+
+/**
+ * Where the TTL field of every record except OPT sits in `buf`, so a cached reply's TTLs can be counted
+ * down in place; undefined when the message is cut short.
+ */
+export function recordTtlOffsets(buf: Buffer): number[] | undefined {
+  if (buf.length < 12) return undefined;
+  let pos = 12;
+  for (let i = buf.readUInt16BE(4); i > 0; i--) {
+    pos = skipName(buf, pos);
+    if (pos < 0 || pos + 4 > buf.length) return undefined;
+    pos += 4;
+  }
+  const offsets: number[] = [];
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  for (let i = 0; i < records; i++) {
+    pos = skipName(buf, pos);
+    if (pos < 0 || pos + 10 > buf.length) return undefined;
+    if (buf.readUInt16BE(pos) !== OPT) offsets.push(pos + 4);
+    pos += 10 + buf.readUInt16BE(pos + 8);
+    if (pos > buf.length) return undefined;
+  }
+  return offsets;
+}

@@ -5,8 +5,10 @@ import type { Logger } from 'pino';
 import type { Query } from '../dns/records.js';
 import {
   buildRelayedReply, fullRcode, isTruncated, parseQuestion, parseWireMessage, replySizeLimit, sameQuestion,
-  toWireName, type WireMessage, type WireQuestion,
+  toWireName, type RelayClient, type WireMessage, type WireQuestion,
 } from '../dns/relay.js';
+import { noopMetrics, type DnsMetrics } from '../metrics/types.js';
+import { cacheKey, createForwardCache, type ForwardCache, type ForwardCacheOptions } from './cache.js';
 import type { ExchangeOptions, ExchangeResult, UpstreamAddress } from './exchange.js';
 import { buildServfail, buildUpstreamQuery } from './messages.js';
 import { createWarnLimiter, defaultBudgetMs, orderUpstreams, type Strategy } from './policy.js';
@@ -29,6 +31,12 @@ export interface ForwarderOptions {
    * answered SERVFAIL at once, so a silent upstream cannot exhaust the process's file descriptors.
    */
   readonly maxInFlight?: number;
+  /**
+   * The answer cache (dns_config.forward_cache; TTLs in seconds). Absent or false: every query goes
+   * upstream, and identical queries in flight are not merged either.
+   */
+  readonly cache?: ForwardCacheOptions | false;
+  readonly metrics?: DnsMetrics;
   readonly logger: Logger;
 }
 
@@ -58,21 +66,35 @@ function acceptFor(id: number, question: WireQuestion) {
   };
 }
 
+function relayClient(query: Query): RelayClient {
+  return {
+    id: query.id, rd: query.rd, cd: query.cd, question: query.raw.subarray(12, query.questionEnd),
+    ...(query.edns ? { edns: query.edns } : {}),
+  };
+}
+
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const log = opts.logger;
+  const metrics = opts.metrics ?? noopMetrics;
   const budgetMs = opts.totalBudgetMs ?? defaultBudgetMs(opts.timeoutMs, opts.upstreams.length);
   const zones = opts.zones.map(toWireName);
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+  const cache: ForwardCache | undefined = opts.cache
+    ? createForwardCache({ ...opts.cache, zones, udpPayloadSize: opts.udpPayloadSize })
+    : undefined;
   const controller = new AbortController();
   // Every exchange listens for abort on this one signal, and a forward runs one exchange at a time, so
   // maxInFlight listeners is the legitimate peak; Node's warning past it would then mean a real leak.
   setMaxListeners(maxInFlight, controller.signal);
-  const inflight = new Set<Promise<Buffer>>();
+  /** Upstream fetches running; each holds a socket, so only these count against maxInFlight. */
+  const inflight = new Set<Promise<WireMessage | undefined>>();
+  /** The fetch each cache key is waiting on, so identical queries share one upstream query. */
+  const pending = new Map<string, Promise<WireMessage | undefined>>();
   const warnLimit = createWarnLimiter(WARN_INTERVAL_MS);
   const fullLimit = createWarnLimiter(WARN_INTERVAL_MS);
 
-  function exchange(proto: 'udp' | 'tcp', up: UpstreamAddress, query: Query, question: WireQuestion,
+  async function exchange(proto: 'udp' | 'tcp', up: UpstreamAddress, query: Query, question: WireQuestion,
     deadline: number): Promise<ExchangeResult<WireMessage>> {
     // A fresh ID per upstream query, never reused across tries (RFC 5452).
     const id = randomInt(65536);
@@ -83,7 +105,16 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       timeoutMs: Math.ceil(deadline - performance.now()),
       signal: controller.signal,
     };
-    return proto === 'udp' ? exchangeUdp(x) : exchangeTcp(x);
+    const started = performance.now();
+    const r = await (proto === 'udp' ? exchangeUdp(x) : exchangeTcp(x));
+    if (r.ok) {
+      const rcode = fullRcode(r.value);
+      const result = rcode === NOERROR || rcode === NXDOMAIN ? 'reply' : 'rejected';
+      metrics.upstream(`${up.address}#${up.port}`, result, (performance.now() - started) / 1000);
+    } else if (r.reason !== 'closed') {
+      metrics.upstream(`${up.address}#${up.port}`, r.reason, (performance.now() - started) / 1000);
+    }
+    return r;
   }
 
   async function tryUpstream(up: UpstreamAddress, query: Query, question: WireQuestion,
@@ -113,10 +144,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
   }
 
-  async function run(query: Query): Promise<Buffer> {
-    const servfail = buildServfail(query, opts.udpPayloadSize);
+  /** The first good upstream reply, or undefined when every try failed (the client then gets SERVFAIL). */
+  async function fetch(query: Query): Promise<WireMessage | undefined> {
     const question = parseQuestion(query.raw.subarray(12, query.questionEnd));
-    if (!question || controller.signal.aborted) return servfail;
+    if (!question || controller.signal.aborted) return undefined;
     const started = performance.now();
     const end = started + budgetMs;
     let tries = 0;
@@ -129,41 +160,85 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         noteFailure(up, query, outcome);
         continue;
       }
-      const bytes = buildRelayedReply(outcome.reply, {
-        id: query.id, rd: query.rd, cd: query.cd, question: query.raw.subarray(12, query.questionEnd),
-        ...(query.edns ? { edns: query.edns } : {}),
-      }, { zones, udpPayloadSize: opts.udpPayloadSize, maxSize: replySizeLimit(query.proto, query.edns, opts.udpPayloadSize) });
       log.debug({
         upstream: `${up.address}#${up.port}`, qname: query.qname, qtype: query.qtype, proto: outcome.proto,
         rcode: fullRcode(outcome.reply), tries, ms: Math.round(performance.now() - started),
       }, 'forwarded');
-      return bytes;
+      return outcome.reply;
     }
     log.debug({ qname: query.qname, qtype: query.qtype, tries, ms: Math.round(performance.now() - started) },
       'forward failed: SERVFAIL');
-    return servfail;
+    return undefined;
+  }
+
+  /** Fetches, keeps the reply when the cache rules allow, and never rejects. */
+  async function fetchAndStore(query: Query, key: string | undefined): Promise<WireMessage | undefined> {
+    try {
+      const reply = await fetch(query);
+      if (reply && cache && key !== undefined) cache.store(key, reply, relayClient(query));
+      return reply;
+    } catch (err) {
+      log.error({ err, qname: query.qname }, 'forwarder failed unexpectedly');
+      return undefined;
+    }
+  }
+
+  /** The client's bytes: from the cache entry when there is one (TTLs counted down), else relayed afresh. */
+  function relay(query: Query, reply: WireMessage | undefined, key: string | undefined): Buffer {
+    if (!reply) return buildServfail(query, opts.udpPayloadSize);
+    const client = relayClient(query);
+    const maxSize = replySizeLimit(query.proto, query.edns, opts.udpPayloadSize);
+    const cached = cache && key !== undefined ? cache.lookup(key, client, maxSize) : undefined;
+    return cached ?? buildRelayedReply(reply, client, { zones, udpPayloadSize: opts.udpPayloadSize, maxSize });
+  }
+
+  function safeRelay(query: Query, reply: WireMessage | undefined, key: string | undefined): Buffer {
+    try {
+      return relay(query, reply, key);
+    } catch (err) {
+      log.error({ err, qname: query.qname }, 'forwarder failed unexpectedly');
+      return buildServfail(query, opts.udpPayloadSize);
+    }
+  }
+
+  function startFetch(query: Query, key: string | undefined): Promise<WireMessage | undefined> | undefined {
+    if (inflight.size >= maxInFlight) {
+      const fields = { qname: query.qname, qtype: query.qtype, maxInFlight };
+      const { warn, suppressed } = fullLimit('in-flight');
+      if (warn) log.warn({ ...fields, suppressed }, 'too many forwards in flight: SERVFAIL');
+      else log.debug(fields, 'too many forwards in flight: SERVFAIL');
+      return undefined;
+    }
+    const p = fetchAndStore(query, key);
+    inflight.add(p);
+    if (key !== undefined) pending.set(key, p);
+    void p.then(() => {
+      inflight.delete(p);
+      if (key !== undefined && pending.get(key) === p) pending.delete(key);
+    });
+    return p;
   }
 
   return {
     forward(query: Query): Promise<Buffer> {
-      if (inflight.size >= maxInFlight) {
-        const fields = { qname: query.qname, qtype: query.qtype, maxInFlight };
-        const { warn, suppressed } = fullLimit('in-flight');
-        if (warn) log.warn({ ...fields, suppressed }, 'too many forwards in flight: SERVFAIL');
-        else log.debug(fields, 'too many forwards in flight: SERVFAIL');
-        return Promise.resolve(buildServfail(query, opts.udpPayloadSize));
+      let key: string | undefined;
+      if (cache && !controller.signal.aborted) {
+        key = cacheKey(query);
+        const hit = cache.lookup(key, relayClient(query), replySizeLimit(query.proto, query.edns, opts.udpPayloadSize));
+        if (hit) {
+          metrics.forwardCache('hit');
+          return Promise.resolve(hit);
+        }
+        metrics.forwardCache('miss');
       }
-      const p = run(query).catch((err: unknown) => {
-        log.error({ err, qname: query.qname }, 'forwarder failed unexpectedly');
-        return buildServfail(query, opts.udpPayloadSize);
-      });
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-      return p;
+      const fetching = (key !== undefined ? pending.get(key) : undefined) ?? startFetch(query, key);
+      if (!fetching) return Promise.resolve(buildServfail(query, opts.udpPayloadSize));
+      return fetching.then((reply) => safeRelay(query, reply, key));
     },
     async close(): Promise<void> {
       controller.abort();
       await Promise.allSettled([...inflight]);
+      cache?.clear();
     },
   };
 }
