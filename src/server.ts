@@ -18,6 +18,7 @@ import { createProxySupervisor } from './proxy/supervisor.js';
 import type { ProxySupervisor } from './proxy/types.js';
 import { executePreparedQuery } from './resolve/prepared-query.js';
 import type { ResolveContext } from './resolve/types.js';
+import { noopMetrics, type DnsMetrics } from './metrics/types.js';
 import { createQueryHandler } from './router.js';
 
 export interface RunningServer {
@@ -30,6 +31,8 @@ export interface RunningServer {
 }
 
 export interface ServerOptions {
+  /** Metrics hooks (default: none). */
+  readonly metrics?: DnsMetrics;
   /** Where the config came from, so reload can read it again (and the directories be watched). */
   readonly sources?: { readonly files: readonly string[]; readonly dirs: readonly string[] };
   readonly flags?: ConfigFlags;
@@ -63,9 +66,12 @@ function proxyPorts(snapshot: Snapshot): Record<string, number> {
   return out;
 }
 
-function createForwarderFor(config: Config, logger: Logger): Forwarder | undefined {
+function createForwarderFor(config: Config, logger: Logger, metrics: DnsMetrics): Forwarder | undefined {
   if (config.recursors.length === 0) return undefined;
+  const { enabled, ...cache } = config.dns.forwardCache;
   return createForwarder({
+    cache: enabled ? cache : false,
+    metrics,
     upstreams: config.recursors,
     timeoutMs: config.dns.recursorTimeout,
     strategy: config.dns.recursorStrategy,
@@ -77,6 +83,7 @@ function createForwarderFor(config: Config, logger: Logger): Forwarder | undefin
 
 export async function startServer(config: Config, logger: Logger, opts: ServerOptions = {}): Promise<RunningServer> {
   let current = config;
+  const metrics = opts.metrics ?? noopMetrics;
   let stateFile: StateFile | undefined;
   let persisted: PersistedState | undefined;
   let registry: Registry | undefined;
@@ -106,7 +113,7 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
     close: async () => { await supervisor?.close(); },
   };
 
-  let forwarder = createForwarderFor(config, logger);
+  let forwarder = createForwarderFor(config, logger, metrics);
   let context = toResolveContext(config);
   let encode = toEncodeOptions(config);
   const handler = createQueryHandler({
@@ -183,7 +190,7 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
       const oldForwarder = forwarder;
       if (JSON.stringify(next.recursors) !== JSON.stringify(current.recursors) || next.dns.recursorTimeout !== current.dns.recursorTimeout
         || next.dns.recursorStrategy !== current.dns.recursorStrategy) {
-        forwarder = createForwarderFor(next, logger);
+        forwarder = createForwarderFor(next, logger, metrics);
         void oldForwarder?.close();
       }
       current = next;

@@ -29,7 +29,8 @@ describe('forwarding to upstream resolvers', () => {
     const file = join(tmp, 'agent.json');
     writeFileSync(file, JSON.stringify({
       recursors: [`127.0.0.1:${first.port}`, `127.0.0.1:${second.port}`],
-      dns_config: { recursor_timeout: `${TIMEOUT_MS}ms`, recursor_strategy: 'sequential' },
+      // These tests change the upstreams' behaviour between identical queries, so answers must not be cached.
+      dns_config: { recursor_timeout: `${TIMEOUT_MS}ms`, recursor_strategy: 'sequential', forward_cache: { enabled: false } },
       node_name: 'fwd-node',
     }));
     srv = await startTestServer({ files: [file] });
@@ -162,5 +163,32 @@ describe('forwarding to upstream resolvers', () => {
     assert.equal(r.status, 'NXDOMAIN');
     assert.ok(r.flags.includes('ra') && r.flags.includes('aa'));
     assert.equal(first.queries.length + second.queries.length, 0);
+  });
+
+  it('with the forward cache on (the default), a repeated name is answered from the cache with its TTL counted down', async (t) => {
+    if (!digOk) return t.skip('dig is not installed');
+    const up = await startFakeUpstream({ behaviour: 'answer', answers: (n) => [`${n} 300 IN A 192.0.2.7`] });
+    t.after(() => up.close());
+    const file = join(tmp, 'cached.json');
+    writeFileSync(file, JSON.stringify({ recursors: [`127.0.0.1:${up.port}`] }));
+    const s = await startTestServer({ files: [file] });
+    t.after(() => s.close());
+    const first = await dig(s.port, 'cached.example.com', 'A');
+    assert.deepEqual(first.answer, ['cached.example.com. 300 IN A 192.0.2.7']);
+    await new Promise((r) => setTimeout(r, 1100));
+    for (const tcp of [false, true]) {
+      const again = await dig(s.port, 'CACHED.example.com', 'A', { tcp });
+      assert.equal(again.answer.length, 1);
+      const [owner, ttl] = (again.answer[0] ?? '').split(' ');
+      assert.equal(owner?.toLowerCase(), 'cached.example.com.');
+      assert.match(again.text, /;CACHED\.example\.com\.\s+IN\s+A/, 'the question in the client\'s case');
+      assert.ok(Number(ttl) < 300 && Number(ttl) >= 298, `TTL counted down: ${ttl}`);
+    }
+    assert.equal(up.queries.length, 1, 'one upstream query for three client queries');
+    up.setBehaviour('servfail');
+    const nx = await dig(s.port, 'fresh.example.com', 'A');
+    assert.equal(nx.status, 'SERVFAIL');
+    await dig(s.port, 'fresh.example.com', 'A');
+    assert.equal(up.queries.filter((q) => q.name.toLowerCase() === 'fresh.example.com.').length, 2, 'SERVFAIL is never cached');
   });
 });
