@@ -1,11 +1,11 @@
 // The live catalog: config and API entries, check states and prepared queries; every change publishes a new Snapshot.
-import { checkKey, createSnapshot, withCheckUpdates } from './snapshot.js';
+import { createEntries, type Origin } from './registry-entries.js';
+import { buildSnapshot, checkKey, editSnapshot, snapshotLinks, type SnapshotChange } from './snapshot.js';
 import type {
   CatalogInput, CatalogNode, Check, HealthStatus, PreparedQuery, ServiceInstance, Snapshot,
 } from './types.js';
 
-/** Where an entry came from: config entries are replaced on reload, API entries stay (and are persisted). */
-export type Origin = 'config' | 'api';
+export type { Origin };
 
 export interface CheckUpdate {
   readonly status: HealthStatus;
@@ -44,6 +44,8 @@ export interface Registry {
   readonly index: number;
   /** Resolves with the index once it passes `since`, or after `timeoutMs` (or on abort) with the index then. */
   waitForChange(since: number, timeoutMs: number, signal?: AbortSignal): Promise<number>;
+  /** How long the last published snapshot took to build (seconds), for metrics. */
+  readonly lastBuildSeconds: number;
   /** Called after every publish, synchronously; returns an unsubscribe function. */
   subscribe(listener: (snapshot: Snapshot) => void): () => void;
 
@@ -75,43 +77,26 @@ export interface Registry {
   apply(op: RegistryOp): void;
 }
 
-interface Entry<T> {
-  value: T;
-  origin: Origin;
-}
-
 export function createRegistry(initial: CatalogInput): Registry {
   const datacenter = initial.datacenter;
   let localNode = initial.localNode;
-  const nodes = new Map<string, Entry<CatalogNode>>();
-  const services = new Map<string, Entry<ServiceInstance>>();
-  const checks = new Map<string, Entry<Check>>();
-  const queries = new Map<string, Entry<PreparedQuery>>();
+  const entries = createEntries(() => snapshotLinks(snapshot));
+  const { nodes, services, checks, queries } = entries;
   const listeners = new Set<(s: Snapshot) => void>();
   const waiters = new Set<() => void>();
   let snapshot: Snapshot;
   let version = 0;
+  let lastBuildSeconds = 0;
+  let localChanged = false;
   /** Set by updateCheck when it changed the stored check (status, output or notes). */
   let checkChanged = false;
-
   const key = checkKey;
+  const { putNode, dropNode, putService, dropService, putCheck, dropCheck, putQuery, load } = entries;
+  const values = <T>(m: ReadonlyMap<string, { readonly value: T }>): T[] => [...m.values()].map((e) => e.value);
 
-  function load(input: CatalogInput, origin: Origin): void {
-    for (const n of input.nodes) nodes.set(n.name.toLowerCase(), { value: n, origin });
-    for (const s of input.services) services.set(key(s.node, s.id), { value: s, origin });
-    for (const c of input.checks) checks.set(key(c.node, c.id), { value: c, origin });
-    for (const q of input.preparedQueries ?? []) queries.set(q.id, { value: q, origin });
-  }
-
-  function toInput(): CatalogInput {
-    return {
-      datacenter,
-      localNode,
-      nodes: [...nodes.values()].map((e) => e.value),
-      services: [...services.values()].map((e) => e.value),
-      checks: [...checks.values()].map((e) => e.value),
-      preparedQueries: [...queries.values()].map((e) => e.value),
-    };
+  /** A full build from the entries, renumbering their places so sequence numbers stay small. */
+  function rebuild(): Snapshot {
+    return buildSnapshot({ datacenter, localNode, preparedQueries: values(queries) }, entries.renumbered(), version);
   }
 
   function announce(): void {
@@ -125,33 +110,45 @@ export function createRegistry(initial: CatalogInput): Registry {
     }
   }
 
-  function publish(): void {
+  /** The pending edits applied to the current snapshot, at `version` (a full build only when asked or due). */
+  function derive(full = false): Snapshot {
+    const { edits, queriesChanged } = entries.take();
+    const change: SnapshotChange = {
+      edits,
+      ...(localChanged ? { localNode } : {}),
+      ...(queriesChanged ? { preparedQueries: values(queries) } : {}),
+    };
+    localChanged = false;
+    return full || entries.exhausted() ? rebuild() : editSnapshot(snapshot, change, version);
+  }
+
+  function publish(full = false): void {
     version += 1;
-    snapshot = createSnapshot(toInput(), version);
+    const started = performance.now();
+    snapshot = derive(full);
+    lastBuildSeconds = (performance.now() - started) / 1000;
     announce();
   }
 
   function removeServiceChecks(node: string, id: string): void {
-    for (const [k, e] of checks) {
-      if (e.value.serviceId === id && e.value.node.toLowerCase() === node.toLowerCase()) checks.delete(k);
-    }
+    for (const k of entries.checksOfService(node, id)) dropCheck(k);
   }
 
   function removeService(node: string, id: string): boolean {
     const k = key(node, id);
-    if (!services.delete(k)) return false;
+    if (!dropService(k)) return false;
     removeServiceChecks(node, id);
-    for (const [pk, e] of [...services]) {
-      if (e.value.managed?.targetServiceId === id && e.value.node.toLowerCase() === node.toLowerCase()) {
-        services.delete(pk);
-        removeServiceChecks(node, e.value.id);
-      }
+    for (const pk of entries.proxiesOf(node, id)) {
+      const e = services.get(pk);
+      if (!e) continue;
+      dropService(pk);
+      removeServiceChecks(node, e.value.id);
     }
     return true;
   }
 
   load(initial, 'config');
-  publish();
+  publish(true);
 
   const opListeners = new Set<(op: RegistryOp) => void>();
   const emit = (op: RegistryOp): void => {
@@ -168,6 +165,9 @@ export function createRegistry(initial: CatalogInput): Registry {
     current: () => snapshot,
     get index() {
       return version;
+    },
+    get lastBuildSeconds() {
+      return lastBuildSeconds;
     },
     waitForChange(since, timeoutMs, signal) {
       if (version > since || signal?.aborted) return Promise.resolve(version);
@@ -188,10 +188,9 @@ export function createRegistry(initial: CatalogInput): Registry {
       return () => listeners.delete(listener);
     },
     registerService(service, own, origin) {
-      const k = key(service.node, service.id);
-      services.set(k, { value: service, origin });
+      putService(service, origin);
       removeServiceChecks(service.node, service.id);
-      for (const c of own) checks.set(key(c.node, c.id), { value: c, origin });
+      for (const c of own) putCheck(c, origin);
       publish();
     },
     deregisterService(node, id) {
@@ -200,11 +199,11 @@ export function createRegistry(initial: CatalogInput): Registry {
       return true;
     },
     registerCheck(check, origin) {
-      checks.set(key(check.node, check.id), { value: check, origin });
+      putCheck(check, origin);
       publish();
     },
     deregisterCheck(node, id) {
-      if (!checks.delete(key(node, id))) return false;
+      if (!dropCheck(key(node, id))) return false;
       publish();
       return true;
     },
@@ -219,46 +218,47 @@ export function createRegistry(initial: CatalogInput): Registry {
         notes: update.notes ?? old.notes,
       };
       if (next.status === old.status && next.output === old.output && next.notes === old.notes) return true;
-      entry.value = next;
+      entries.replaceCheck(entry, next);
       checkChanged = true;
       if (next.status === old.status && next.notes === old.notes) {
         // Output alone changed (an HTTP body, a timestamp): the next read shows it, but it neither raises the
         // index nor wakes watchers, as Consul holds such changes back (check_update_interval); no answer changes.
-        snapshot = withCheckUpdates(snapshot, [next], version);
+        snapshot = derive();
         return true;
       }
-      version += 1;
-      snapshot = withCheckUpdates(snapshot, [next], version);
-      announce();
+      publish();
       return true;
     },
     registerNode(node, origin) {
-      if (node.name.toLowerCase() === localNode.name.toLowerCase()) localNode = node;
-      else nodes.set(node.name.toLowerCase(), { value: node, origin });
+      if (node.name.toLowerCase() === localNode.name.toLowerCase()) {
+        localNode = node;
+        localChanged = true;
+      } else putNode(node, origin);
       publish();
     },
     deregisterNode(name) {
       const lower = name.toLowerCase();
-      if (lower === localNode.name.toLowerCase() || !nodes.delete(lower)) return false;
-      for (const [k, e] of [...services]) if (e.value.node.toLowerCase() === lower) services.delete(k);
-      for (const [k, e] of [...checks]) if (e.value.node.toLowerCase() === lower) checks.delete(k);
+      if (lower === localNode.name.toLowerCase() || !dropNode(lower)) return false;
+      for (const k of entries.servicesOfNode(lower)) dropService(k);
+      for (const k of entries.checksOfNode(lower)) dropCheck(k);
       publish();
       return true;
     },
     setPreparedQuery(query, origin) {
-      queries.set(query.id, { value: query, origin });
+      putQuery(query, origin);
       publish();
     },
     deletePreparedQuery(id) {
-      if (!queries.delete(id)) return false;
+      if (!entries.dropQuery(id)) return false;
       publish();
       return true;
     },
     replaceConfig(input) {
       const previous = new Map([...checks].map(([k, e]) => [k, e.value] as const));
-      for (const map of [nodes, services, checks, queries] as Map<string, Entry<unknown>>[]) {
-        for (const [k, e] of [...map]) if (e.origin === 'config') map.delete(k);
-      }
+      for (const [k, e] of [...nodes]) if (e.origin === 'config') dropNode(k);
+      for (const [k, e] of [...services]) if (e.origin === 'config') dropService(k);
+      for (const [k, e] of [...checks]) if (e.origin === 'config') dropCheck(k);
+      for (const [k, e] of [...queries]) if (e.origin === 'config') entries.dropQuery(k);
       localNode = input.localNode;
       load(
         {
@@ -273,7 +273,8 @@ export function createRegistry(initial: CatalogInput): Registry {
         },
         'config',
       );
-      publish();
+      // The whole config is read anyway, and a full build renumbers the catalog order compactly.
+      publish(true);
     },
     originOf(kind, node, id) {
       switch (kind) {
@@ -288,18 +289,18 @@ export function createRegistry(initial: CatalogInput): Registry {
       }
     },
     exportState() {
-      const api = <T>(m: Map<string, Entry<T>>): T[] => [...m.values()].filter((e) => e.origin === 'api').map((e) => e.value);
+      const api = <T>(m: ReadonlyMap<string, { readonly value: T; readonly origin: Origin }>): T[] => [...m.values()].filter((e) => e.origin === 'api').map((e) => e.value);
       const ttlStates: Record<string, { status: HealthStatus; output: string }> = {};
       for (const [k, e] of checks) if (e.value.type === 'ttl') ttlStates[k] = { status: e.value.status, output: e.value.output };
       return { nodes: api(nodes), services: api(services), checks: api(checks), preparedQueries: api(queries), ttlStates };
     },
     restoreState(state) {
-      load({ datacenter, localNode, nodes: state.nodes, services: state.services, checks: state.checks, preparedQueries: state.preparedQueries }, 'api');
+      load({ nodes: state.nodes, services: state.services, checks: state.checks, preparedQueries: state.preparedQueries }, 'api');
       for (const [k, s] of Object.entries(state.ttlStates)) {
         const e = checks.get(k);
         if (e && e.value.type === 'ttl') e.value = { ...e.value, status: s.status, output: s.output };
       }
-      publish();
+      publish(true);
     },
   };
 
@@ -320,6 +321,9 @@ export function createRegistry(initial: CatalogInput): Registry {
     ...reg,
     get index() {
       return version;
+    },
+    get lastBuildSeconds() {
+      return lastBuildSeconds;
     },
     registerService: always(reg.registerService, (service, checks, origin) => ({ kind: 'registerService', service, checks, origin })),
     deregisterService: changed(reg.deregisterService, (node, id) => ({ kind: 'deregisterService', node, id })),
