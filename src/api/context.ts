@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js';
 import type { HealthRunner } from '../health/types.js';
 import type { ProxyConfigView, ProxySupervisor } from '../proxy/types.js';
 import type { QueryResult, QuerySource } from '../resolve/prepared-query-types.js';
+import type { MetricsSource } from './routes-metrics.js';
 
 export interface ApiDeps {
   readonly registry: Registry;
@@ -20,6 +21,8 @@ export interface ApiDeps {
   /** The effective config of a managed proxy (src/proxy/config-view.ts). */
   readonly proxyConfig: (snapshot: Snapshot, proxyId: string) => ProxyConfigView | undefined;
   readonly logger: Logger;
+  /** Served as Prometheus text at GET /metrics (src/metrics/prometheus.ts); without it /metrics is 404. */
+  readonly metrics?: MetricsSource;
 }
 
 /** Who is calling, as far as tokens go. */

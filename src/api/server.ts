@@ -13,6 +13,7 @@ import { agentInfoRoutes } from './routes-agent-info.js';
 import { agentServiceRoutes } from './routes-agent-services.js';
 import { catalogRoutes } from './routes-catalog.js';
 import { healthRoutes } from './routes-health.js';
+import { METRICS_PATH, serveMetrics } from './routes-metrics.js';
 import { queryRoutes } from './routes-query.js';
 import { statusRoutes } from './routes-status.js';
 
@@ -73,6 +74,7 @@ export async function createApiServer(deps: ApiDeps, listen: { addresses: readon
 
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://api.invalid');
+    if (url.pathname === METRICS_PATH) return serveMetrics(req, res, deps.metrics);
     const method = req.method ?? 'GET';
     const m = route(method, url.pathname);
     if (m.kind === 'none') throw new CdnsError(ErrorCode.NOT_FOUND, `Invalid URL path: ${url.pathname} is not an endpoint of this agent`);
