@@ -1,4 +1,5 @@
 // Process entry for bin/connect-dns: wires the CLI to the real process and sets the exit status.
+import { isWorker, runWorker } from '../cluster/worker.js';
 import { runCli } from './program.js';
 
 process.on('unhandledRejection', (reason) => {
@@ -7,6 +8,11 @@ process.on('unhandledRejection', (reason) => {
 });
 
 export async function main(argv: readonly string[]): Promise<void> {
+  // The worker pool forks this same entry; a worker serves DNS for its primary and takes no arguments.
+  if (isWorker()) {
+    await runWorker();
+    return;
+  }
   try {
     process.exitCode = await runCli(argv.slice(2), {
       stdout: (s) => process.stdout.write(s),

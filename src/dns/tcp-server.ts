@@ -172,7 +172,7 @@ export function createTcpListener(opts: TcpListenerOptions): Promise<TcpListener
   return new Promise((resolve, reject) => {
     const onListenError = (err: Error): void => reject(err);
     server.once('error', onListenError);
-    server.listen({ host: opts.address, port: opts.port, exclusive: true }, () => {
+    server.listen({ host: opts.address, port: opts.port }, () => {
       server.off('error', onListenError);
       server.on('error', (err) => opts.logger.warn({ err }, 'TCP server error'));
       const bound = server.address() as net.AddressInfo;

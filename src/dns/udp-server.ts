@@ -68,7 +68,7 @@ export function createUdpListener(opts: UdpListenerOptions): Promise<UdpListener
       reject(err);
     };
     socket.once('error', onBindError);
-    socket.bind({ address: opts.address, port: opts.port, exclusive: true }, () => {
+    socket.bind({ address: opts.address, port: opts.port }, () => {
       socket.off('error', onBindError);
       socket.on('error', (err) => logger.warn({ err, code: (err as NodeJS.ErrnoException).code }, 'UDP socket error'));
       const bound = socket.address();

@@ -1,0 +1,42 @@
+// How a Config becomes the DNS path's settings: resolver context, encoder options, forwarder. Shared by the
+// main process and the worker processes so both answer alike.
+import type { Logger } from 'pino';
+import type { Config } from './config/types.js';
+import type { EncodeOptions } from './dns/codec.js';
+import { createForwarder, type Forwarder } from './forward/forwarder.js';
+import type { DnsMetrics } from './metrics/types.js';
+import type { ResolveContext } from './resolve/types.js';
+
+export function toResolveContext(config: Config): ResolveContext {
+  return {
+    domain: config.domain,
+    ...(config.altDomain ? { altDomain: config.altDomain } : {}),
+    recursors: config.recursors.length > 0,
+    dns: config.dns,
+    now: () => Math.floor(Date.now() / 1000),
+    random: Math.random,
+  };
+}
+
+export function toEncodeOptions(config: Config): EncodeOptions {
+  return {
+    ra: config.recursors.length > 0,
+    compress: !config.dns.disableCompression,
+    udpPayloadSize: config.dns.udpPayloadSize,
+  };
+}
+
+export function createForwarderFor(config: Config, logger: Logger, metrics: DnsMetrics): Forwarder | undefined {
+  if (config.recursors.length === 0) return undefined;
+  const { enabled, ...cache } = config.dns.forwardCache;
+  return createForwarder({
+    cache: enabled ? cache : false,
+    metrics,
+    upstreams: config.recursors,
+    timeoutMs: config.dns.recursorTimeout,
+    strategy: config.dns.recursorStrategy,
+    zones: config.altDomain ? [config.domain, config.altDomain] : [config.domain],
+    udpPayloadSize: config.dns.udpPayloadSize,
+    logger: logger.child({ component: 'forward' }),
+  });
+}
