@@ -3,23 +3,27 @@ import type { Logger } from 'pino';
 import { createApiServer, type ApiServer } from './api/server.js';
 import { catalogFromConfig } from './catalog/from-config.js';
 import { createRegistry, type Registry } from './catalog/registry.js';
+import { snapshotLinks, snapshotSize } from './catalog/snapshot.js';
 import type { Snapshot } from './catalog/types.js';
 import { loadConfig, type ConfigFlags } from './config/load.js';
 import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
-import type { EncodeOptions } from './dns/codec.js';
 import { createDnsServer, type DnsServer } from './dns/server.js';
+import { startWorkers, type WorkerPool } from './cluster/pool.js';
 import { CdnsError } from './errors.js';
-import { createForwarder, type Forwarder } from './forward/forwarder.js';
+import type { Forwarder } from './forward/forwarder.js';
 import { createHealthRunner } from './health/runner.js';
 import { openStateFile, type PersistedState, type StateFile } from './persist/state-file.js';
 import { buildProxyConfig } from './proxy/config-view.js';
 import { createProxySupervisor } from './proxy/supervisor.js';
 import type { ProxySupervisor } from './proxy/types.js';
 import { executePreparedQuery } from './resolve/prepared-query.js';
-import type { ResolveContext } from './resolve/types.js';
 import { noopMetrics, type DnsMetrics } from './metrics/types.js';
+import { createPrometheusMetrics } from './metrics/prometheus.js';
 import { createQueryHandler } from './router.js';
+import { createForwarderFor, toEncodeOptions, toResolveContext } from './settings.js';
+
+export { toEncodeOptions, toResolveContext } from './settings.js';
 
 export interface RunningServer {
   readonly endpoints: DnsServer['endpoints'];
@@ -40,50 +44,22 @@ export interface ServerOptions {
   readonly watch?: boolean;
 }
 
-export function toResolveContext(config: Config): ResolveContext {
-  return {
-    domain: config.domain,
-    ...(config.altDomain ? { altDomain: config.altDomain } : {}),
-    recursors: config.recursors.length > 0,
-    dns: config.dns,
-    now: () => Math.floor(Date.now() / 1000),
-    random: Math.random,
-  };
-}
 
-export function toEncodeOptions(config: Config): EncodeOptions {
-  return {
-    ra: config.recursors.length > 0,
-    compress: !config.dns.disableCompression,
-    udpPayloadSize: config.dns.udpPayloadSize,
-  };
-}
 
 /** Ports of the local node's managed and sidecar proxies: persisted so they stay stable. */
 function proxyPorts(snapshot: Snapshot): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const v of snapshot.instances()) if (v.instance.managed) out[v.instance.id] = v.instance.port;
+  // Managed and sidecar proxies live on the local node only: O(that node) on every persist.
+  for (const i of snapshotLinks(snapshot).servicesOnNode(snapshot.localNode.name)) if (i.managed) out[i.id] = i.port;
   return out;
 }
 
-function createForwarderFor(config: Config, logger: Logger, metrics: DnsMetrics): Forwarder | undefined {
-  if (config.recursors.length === 0) return undefined;
-  const { enabled, ...cache } = config.dns.forwardCache;
-  return createForwarder({
-    cache: enabled ? cache : false,
-    metrics,
-    upstreams: config.recursors,
-    timeoutMs: config.dns.recursorTimeout,
-    strategy: config.dns.recursorStrategy,
-    zones: config.altDomain ? [config.domain, config.altDomain] : [config.domain],
-    udpPayloadSize: config.dns.udpPayloadSize,
-    logger: logger.child({ component: 'forward' }),
-  });
-}
 
 export async function startServer(config: Config, logger: Logger, opts: ServerOptions = {}): Promise<RunningServer> {
   let current = config;
-  const metrics = opts.metrics ?? noopMetrics;
+  // Metrics are served on the HTTP API; without it they would cost time and show nowhere.
+  const prometheus = opts.metrics === undefined && config.http.port !== -1 ? createPrometheusMetrics() : undefined;
+  const metrics: DnsMetrics = opts.metrics ?? prometheus ?? noopMetrics;
   let stateFile: StateFile | undefined;
   let persisted: PersistedState | undefined;
   let registry: Registry | undefined;
@@ -97,6 +73,12 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
   const previousPorts = persisted ? new Map(Object.entries(persisted.proxyPorts)) : undefined;
   const reg = createRegistry(catalogFromConfig(config, previousPorts ? { previousPorts } : {}));
   registry = reg;
+  const reportCatalog = (s: Snapshot): void => {
+    const size = snapshotSize(s);
+    metrics.catalog(size.instances, size.nodes, reg.lastBuildSeconds);
+  };
+  reportCatalog(reg.current());
+  reg.subscribe(reportCatalog);
   if (persisted) reg.restoreState(persisted.registry);
   const persist = stateFile ? () => (stateFile as StateFile).save() : () => Promise.resolve();
   await persist(); // records the proxy ports allocated at this start
@@ -122,6 +104,7 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
     encode: () => encode,
     forwarder: () => forwarder,
     logger: logger.child({ component: 'dns' }),
+    metrics,
   });
 
   const cleanup: (() => Promise<void>)[] = [() => proxies.close(), () => health.close(), async () => { await forwarder?.close(); }];
@@ -129,11 +112,15 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
     for (const c of cleanup.splice(0).reverse()) await c().catch((err: unknown) => logger.error({ err }, 'shutdown step failed'));
   };
 
-  let dns: DnsServer;
+  let dnsEndpoints: DnsServer['endpoints'] = [];
+  let pool: WorkerPool | undefined;
   let api: ApiServer | undefined;
   try {
-    dns = await createDnsServer({ addresses: [...config.dnsAddresses], port: config.dnsPort, handler, logger });
-    cleanup.push(() => dns.close());
+    if (config.workers <= 1) {
+      const dns = await createDnsServer({ addresses: [...config.dnsAddresses], port: config.dnsPort, handler, logger });
+      cleanup.push(() => dns.close());
+      dnsEndpoints = dns.endpoints;
+    }
     if (config.http.port !== -1) {
       api = await createApiServer({
         registry: reg,
@@ -145,12 +132,20 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
           random: Math.random, serviceTtl: current.dns.serviceTtl, agentNode: snap.localNode.name,
         }),
         proxyConfig: (snap, id) => buildProxyConfig(snap, id, current),
+        ...(prometheus ? { metrics: prometheus } : {}),
         logger: logger.child({ component: 'api' }),
       }, { addresses: config.http.addresses, port: config.http.port });
       const a = api;
       cleanup.push(() => a.close());
       const first = api.endpoints[0];
       if (first) httpAddr = formatHostPort(first.address, first.port);
+    }
+    if (config.workers > 1) {
+      // Worker processes answer DNS on shared ports from mirrors of this registry; this process answers none.
+      const p = await startWorkers({ count: config.workers, config, registry: reg, logger, metrics });
+      pool = p;
+      cleanup.push(() => p.close());
+      dnsEndpoints = p.endpoints;
     }
     supervisor = createProxySupervisor({
       registry: reg, health, logger: logger.child({ component: 'proxy' }), config: () => current, httpAddr: () => httpAddr,
@@ -163,7 +158,7 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
   const snap = reg.current();
   logger.info(
     {
-      dns: dns.endpoints.map((e) => `${e.proto}://${formatHostPort(e.address, e.port)}`),
+      dns: dnsEndpoints.map((e) => `${e.proto}://${formatHostPort(e.address, e.port)}`),
       http: (api?.endpoints ?? []).map((e) => `http://${formatHostPort(e.address, e.port)}`),
       domain: config.domain,
       altDomain: config.altDomain,
@@ -171,10 +166,10 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
       node: config.nodeName,
       recursors: config.recursors.map((r) => formatHostPort(r.address, r.port)),
       dataDir: config.dataDir,
-      services: snap.instances().length,
-      nodes: snap.nodes().length,
+      services: snapshotSize(snap).instances,
+      nodes: snapshotSize(snap).nodes,
     },
-    `serving DNS on ${dns.endpoints.map((e) => `${e.proto} ${formatHostPort(e.address, e.port)}`).join(', ')}` +
+    `serving DNS on ${dnsEndpoints.map((e) => `${e.proto} ${formatHostPort(e.address, e.port)}`).join(', ')}` +
       (api ? `, HTTP on ${api.endpoints.map((e) => formatHostPort(e.address, e.port)).join(', ')}` : ''),
   );
   if (!stateFile) logger.info('no data_dir: API registrations and check states live in memory only');
@@ -196,9 +191,10 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
       current = next;
       context = toResolveContext(next);
       encode = toEncodeOptions(next);
+      pool?.reconfigure(next);
       reg.replaceConfig(input);
       await persist().catch((err: unknown) => logger.error({ err }, 'could not persist state after reload'));
-      logger.info({ files: next.files.length, services: reg.current().instances().length }, 'configuration reloaded');
+      logger.info({ files: next.files.length, services: snapshotSize(reg.current()).instances }, 'configuration reloaded');
       return true;
     } catch (err) {
       if (err instanceof CdnsError) {
@@ -219,7 +215,7 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
 
   let closing: Promise<void> | undefined;
   return {
-    endpoints: dns.endpoints,
+    endpoints: dnsEndpoints,
     http: api?.endpoints ?? [],
     registry: reg,
     reload: () => {

@@ -1,7 +1,7 @@
 // The health runner: follows the registry, keeps one task per runnable check, and writes statuses back.
 import type { Logger } from 'pino';
-import type { Registry } from '../catalog/registry.js';
-import { checkKey } from '../catalog/snapshot.js';
+import type { Registry, RegistryOp } from '../catalog/registry.js';
+import { checkKey, snapshotLinks } from '../catalog/snapshot.js';
 import type { Check, HealthStatus } from '../catalog/types.js';
 import { createCheckTask, type CheckTask, type TaskHooks } from './check-task.js';
 import type { HealthRunner } from './types.js';
@@ -26,9 +26,8 @@ export function createHealthRunner(opts: HealthRunnerOptions): HealthRunner {
   const tasks = new Map<string, CheckTask>();
   const stopping = new Set<Promise<void>>();
   let closed = false;
-  let seenVersion = -1;
-  /** The version our own status update is about to publish: a status-only change needs no diff. */
-  let ownVersion = -1;
+  /** True while we record a result of our own: its op needs no follow-up here. */
+  let updatingOwn = false;
   let scriptWarned = false;
   /** The status the catalog holds for each check, kept current without walking the snapshot. */
   const statuses = new Map<string, HealthStatus>();
@@ -39,14 +38,14 @@ export function createHealthRunner(opts: HealthRunnerOptions): HealthRunner {
     update(check, status, output) {
       const key = checkKey(check.node, check.id);
       const before = statuses.get(key);
-      ownVersion = registry.index + 1;
+      updatingOwn = true;
       let known = false;
       try {
         known = registry.updateCheck(check.node, check.id, { status, output });
       } catch (err) {
         logger.error({ err, node: check.node, check: check.id }, 'could not record a check status');
       } finally {
-        ownVersion = -1;
+        updatingOwn = false;
       }
       if (!known) return;
       statuses.set(key, status);
@@ -80,55 +79,77 @@ export function createHealthRunner(opts: HealthRunnerOptions): HealthRunner {
     stopping.add(p);
   }
 
+  /** Brings one check's task in line with the catalog's check (starting, keeping or restarting it). */
+  function follow(check: Check): string {
+    const key = checkKey(check.node, check.id);
+    const task = tasks.get(key);
+    statuses.set(key, check.status);
+    // Identity first: status updates keep the definition object, so the common case costs no comparison.
+    const same = task !== undefined && (definitions.get(key) === check.definition
+      ? task.check.type === check.type && task.check.serviceId === check.serviceId
+      : sameDefinition(task.check, check));
+    if (task && same) {
+      definitions.set(key, check.definition);
+      task.observe(check.status);
+      return key;
+    }
+    if (task) stopTask(key, task);
+    definitions.set(key, check.definition);
+    statuses.set(key, check.status);
+    tasks.set(key, createCheckTask(check, hooks));
+    return key;
+  }
+
+  /** Every check: at start, and after a reload or a restore (which replace the catalog wholesale). */
   function sync(): void {
     if (closed) return;
-    const snap = registry.current();
-    if (snap.version === seenVersion) return;
-    seenVersion = snap.version;
     const seen = new Set<string>();
-    for (const check of snap.checks()) {
-      const key = checkKey(check.node, check.id);
-      seen.add(key);
-      const task = tasks.get(key);
-      statuses.set(key, check.status);
-      // Identity first: status updates keep the definition object, so the common case costs no comparison.
-      const same = task !== undefined && (definitions.get(key) === check.definition
-        ? task.check.type === check.type && task.check.serviceId === check.serviceId
-        : sameDefinition(task.check, check));
-      if (task && same) {
-        definitions.set(key, check.definition);
-        task.observe(check.status);
-        continue;
-      }
-      if (task) stopTask(key, task);
-      definitions.set(key, check.definition);
-      statuses.set(key, check.status);
-      tasks.set(key, createCheckTask(check, hooks));
-    }
+    for (const check of registry.current().checks()) seen.add(follow(check));
     for (const [key, task] of tasks) if (!seen.has(key)) stopTask(key, task);
   }
 
-  const unsubscribe = registry.subscribe(() => {
-    const version = registry.current().version;
-    if (version === ownVersion && seenVersion === version - 1) {
-      // Only a status we set changed; keep our view of it without walking every check.
-      seenVersion = version;
-      return;
+  /** The checks of one node: a registration or removal there costs O(that node), not O(catalog). */
+  function syncNode(node: string): void {
+    if (closed) return;
+    const seen = new Set<string>();
+    for (const check of snapshotLinks(registry.current()).checksOnNode(node)) seen.add(follow(check));
+    const prefix = `${node.toLowerCase()}\u0000`;
+    for (const [key, task] of tasks) if (key.startsWith(prefix) && !seen.has(key)) stopTask(key, task);
+  }
+
+  function onOp(op: RegistryOp): void {
+    switch (op.kind) {
+      case 'updateCheck': {
+        if (updatingOwn) return; // our own result: the task already knows it
+        const key = checkKey(op.node, op.id);
+        statuses.set(key, op.update.status);
+        tasks.get(key)?.observe(op.update.status);
+        return;
+      }
+      case 'registerService': return syncNode(op.service.node);
+      case 'deregisterService':
+      case 'deregisterCheck': return syncNode(op.node);
+      case 'registerCheck': return syncNode(op.check.node);
+      case 'registerNode': return syncNode(op.node.name);
+      case 'deregisterNode': return syncNode(op.name);
+      case 'setPreparedQuery':
+      case 'deletePreparedQuery': return;
+      case 'replaceConfig':
+      case 'restoreState': return sync();
     }
-    sync();
-  });
+  }
+
+  const unsubscribe = registry.subscribeOps(onOp);
   sync();
 
   return {
     updateTtl(node, checkId, status, output) {
-      sync();
       const task = tasks.get(checkKey(node, checkId));
       if (!task || task.check.type !== 'ttl') return false;
       task.ttlUpdate(status, output ?? '');
       return true;
     },
     runNow(node, checkId) {
-      sync();
       const task = tasks.get(checkKey(node, checkId));
       if (!task) return false;
       task.runNow();

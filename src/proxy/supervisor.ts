@@ -1,6 +1,7 @@
 // The managed-proxy supervisor: follows the registry and keeps one daemon running per managed proxy of this node.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { snapshotLinks } from '../catalog/snapshot.js';
 import type { Registry } from '../catalog/registry.js';
 import type { ServiceInstance } from '../catalog/types.js';
 import type { Config } from '../config/types.js';
@@ -130,10 +131,10 @@ export function createProxySupervisor(opts: ProxySupervisorOptions): ProxySuperv
     const local = snap.localNode.name.toLowerCase();
     const localById = new Map<string, ServiceInstance>();
     const managed: ServiceInstance[] = [];
-    for (const v of snap.instances()) {
-      if (v.instance.node.toLowerCase() !== local) continue;
-      localById.set(v.instance.id, v.instance);
-      if (v.instance.managed?.type === 'managed') managed.push(v.instance);
+    // Only the local node's instances matter: O(this node), not O(catalog), on every publish.
+    for (const instance of snapshotLinks(snap).servicesOnNode(local)) {
+      localById.set(instance.id, instance);
+      if (instance.managed?.type === 'managed') managed.push(instance);
     }
     const wanted = new Map<string, Extract<Plan, { kind: 'run' }>>();
     const noCommand: string[] = [];
