@@ -1,6 +1,7 @@
 // Turns /v1/agent/service/register and /v1/agent/check/register bodies into catalog entries, through the config decoders.
 import { catalogFromConfig } from '../catalog/from-config.js';
 import { allocatePort, type PortRange } from '../catalog/ports.js';
+import { snapshotLinks } from '../catalog/snapshot.js';
 import type { Check, ServiceInstance, Snapshot } from '../catalog/types.js';
 import { decodeCheck } from '../config/decode-check.js';
 import { decodeService } from '../config/decode-service.js';
@@ -56,8 +57,8 @@ function settlePorts(planned: { service: Mutable<ServiceInstance>; checks: Check
   const ids = new Set(planned.map((p) => p.service.id));
   const local = snapshot.localNode.name.toLowerCase();
   const used = new Set<number>();
-  for (const v of snapshot.instances()) {
-    if (v.node.name.toLowerCase() === local && !ids.has(v.instance.id) && v.instance.port > 0) used.add(v.instance.port);
+  for (const i of snapshotLinks(snapshot).servicesOnNode(local)) {
+    if (!ids.has(i.id) && i.port > 0) used.add(i.port);
   }
   for (const p of planned) if (!p.service.managed || explicitPort(p.service, def, cfg)) used.add(p.service.port);
   for (const p of planned) {

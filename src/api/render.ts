@@ -1,5 +1,6 @@
 // Consul 1.2 JSON shapes (CamelCase, as in consul-1.2.4/api.txt) built from catalog values.
 import { createHash } from 'node:crypto';
+import { snapshotLinks } from '../catalog/snapshot.js';
 import type { CatalogNode, Check, InstanceView, ServiceInstance, Snapshot } from '../catalog/types.js';
 
 type Json = Record<string, unknown>;
@@ -61,16 +62,9 @@ export function renderCheck(c: Check, snapshot: Snapshot, index: number): Json {
   };
 }
 
-const byKey = new WeakMap<Snapshot, Map<string, InstanceView>>();
-
-/** An instance by node and ID; the index is built once per snapshot, so rendering many checks stays linear. */
+/** An instance by node and ID, from the snapshot's own index (no walk of the catalog). */
 export function instanceOf(snapshot: Snapshot, node: string, id: string): InstanceView | undefined {
-  let map = byKey.get(snapshot);
-  if (!map) {
-    map = new Map(snapshot.instances().map((v) => [`${v.node.name.toLowerCase()}\u0000${v.instance.id}`, v] as const));
-    byKey.set(snapshot, map);
-  }
-  return map.get(`${node.toLowerCase()}\u0000${id}`);
+  return snapshotLinks(snapshot).instance(node, id);
 }
 
 function serviceTags(c: Check, snapshot: Snapshot): string[] {

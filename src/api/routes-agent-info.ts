@@ -1,4 +1,5 @@
 // Agent reads: /v1/agent/services, /checks, /self and a managed proxy's config at /v1/agent/connect/proxy/:id.
+import { snapshotLinks } from '../catalog/snapshot.js';
 import type { ServiceInstance } from '../catalog/types.js';
 import { waitIfBlocking, parseBlocking } from './blocking.js';
 import type { Route, RouteContext } from './context.js';
@@ -11,7 +12,7 @@ export const CONSUL_VERSION = '1.2.4';
 function services(ctx: RouteContext) {
   const snap = ctx.deps.registry.current();
   const local = snap.localNode.name.toLowerCase();
-  const mine = snap.instances().filter((v) => v.node.name.toLowerCase() === local).map((v) => v.instance);
+  const mine = snapshotLinks(snap).servicesOnNode(local);
   const proxyOf = new Map<string, ServiceInstance>();
   for (const s of mine) if (s.managed?.type === 'managed') proxyOf.set(s.managed.targetServiceId, s);
   const out: Record<string, unknown> = {};
@@ -23,7 +24,7 @@ function checks(ctx: RouteContext) {
   const snap = ctx.deps.registry.current();
   const local = snap.localNode.name.toLowerCase();
   const out: Record<string, unknown> = {};
-  for (const c of snap.checks()) if (c.node.toLowerCase() === local) out[c.id] = renderAgentCheck(c, snap);
+  for (const c of snapshotLinks(snap).checksOnNode(local)) out[c.id] = renderAgentCheck(c, snap);
   return { body: out };
 }
 

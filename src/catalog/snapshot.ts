@@ -133,6 +133,8 @@ export interface SnapshotLinks {
   checksOnNode(name: string): readonly Check[];
   /** The checks whose serviceId is `id` on `node` ('' = the node's own checks). */
   checksOfService(node: string, id: string): readonly Check[];
+  /** The view of one instance (absent when it or its node is not in the catalog); O(log n). */
+  instance(node: string, id: string): InstanceView | undefined;
 }
 
 export function snapshotLinks(s: Snapshot): SnapshotLinks {
@@ -142,5 +144,9 @@ export function snapshotLinks(s: Snapshot): SnapshotLinks {
     checksOnNode: (name) => t.checksByNode.get(name.toLowerCase())?.items ?? EMPTY,
     checksOfService: (node, id) =>
       (id === '' ? t.nodeChecks.get(node.toLowerCase()) : t.services.get(checkKey(node, id))?.checks)?.items ?? EMPTY,
+    instance: (node, id) => {
+      const slot = t.services.get(checkKey(node, id));
+      return slot?.instance ? t.viewOrder.get(slot.seq) : undefined;
+    },
   };
 }
