@@ -142,6 +142,10 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
     }
     const pending = forwarder.forward(query);
     if (!timed) return pending;
+    if (Buffer.isBuffer(pending)) {
+      done('forward', query.qtype, rcodeOf(pending), query.proto, start, 'none');
+      return pending;
+    }
     return pending.then((reply) => {
       done('forward', query.qtype, rcodeOf(reply), query.proto, start, 'none');
       return reply;

@@ -41,8 +41,11 @@ export interface ForwarderOptions {
 }
 
 export interface Forwarder {
-  /** Resolves to the bytes to send to the client; never rejects (failure → SERVFAIL with RA=1). */
-  forward(query: Query): Promise<Buffer>;
+  /**
+   * The bytes to send to the client: at once (a Buffer) on a cache hit, else a Promise that never rejects
+   * (failure → SERVFAIL with RA=1). A hit never waits on a promise, like the in-zone path.
+   */
+  forward(query: Query): Buffer | Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -220,14 +223,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   }
 
   return {
-    forward(query: Query): Promise<Buffer> {
+    forward(query: Query): Buffer | Promise<Buffer> {
       let key: string | undefined;
       if (cache && !controller.signal.aborted) {
         key = cacheKey(query);
         const hit = cache.lookup(key, relayClient(query), replySizeLimit(query.proto, query.edns, opts.udpPayloadSize));
         if (hit) {
           metrics.forwardCache('hit');
-          return Promise.resolve(hit);
+          return hit;
         }
         metrics.forwardCache('miss');
       }

@@ -171,3 +171,15 @@ test('metrics see hits, misses and upstream results', async (t) => {
   for (let i = 0; i < 3; i++) assert.equal(rcode(decode(await fwd.forward(ask()))), 0);
   assert.deepEqual(seen, { hit: 2, miss: 1, upstream: ['rejected', 'reply'] });
 });
+
+test('a hit is returned at once, not as a promise, so a cached forward waits on nothing', async (t) => {
+  const [up] = await fakes(t, { behaviour: 'answer' });
+  assert.ok(up);
+  const fwd = forwarderFor(t, [up], { cache: cacheOpts() });
+  const miss = fwd.forward(ask({ id: 1 }));
+  assert.ok(!Buffer.isBuffer(miss), 'a miss goes upstream');
+  await miss;
+  const hit = fwd.forward(ask({ id: 2 }));
+  assert.ok(Buffer.isBuffer(hit), 'a hit is the bytes themselves');
+  assert.equal(decode(hit).id, 2);
+});

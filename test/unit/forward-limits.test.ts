@@ -22,7 +22,7 @@ test('maxInFlight 4: the 5th concurrent forward is SERVFAIL at once and never re
   const sink = createLogSink('debug');
   const fwd = forwarderFor(t, [up], { maxInFlight: 4, timeoutMs: 400, totalBudgetMs: 400, logger: sink.logger });
   const settled: number[] = [];
-  const first = [1, 2, 3, 4].map((id) => fwd.forward(buildClientQuery({ name: `f${id}.example.`, qtype: 1, id }))
+  const first = [1, 2, 3, 4].map((id) => Promise.resolve(fwd.forward(buildClientQuery({ name: `f${id}.example.`, qtype: 1, id })))
     .then((b) => { settled.push(id); return b; }));
   await untilQueries(up, 4);
 
