@@ -6,16 +6,9 @@ import { connectDestination, createSnapshot, snapshotSize } from '../../src/cata
 import type { CatalogInput, CatalogNode, Check, InstanceView, PreparedQuery, ServiceInstance, Snapshot } from '../../src/catalog/types.js';
 import { canonicalIp } from '../../src/net/addr.js';
 import { bigCatalog } from '../helpers/big-catalog.js';
+import { seededRandom } from '../helpers/reference-catalog.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const k = (node: string, id: string): string => `${node.toLowerCase()}\u0000${id}`;
 

@@ -2,16 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashString, PersistentMap } from '../../src/catalog/persistent-map.js';
+import { seededRandom } from '../helpers/reference-catalog.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const sorted = (m: PersistentMap<string, number>): [string, number][] => {
   const out: [string, number][] = [];

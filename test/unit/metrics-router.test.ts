@@ -12,6 +12,7 @@ import { toEncodeOptions, toResolveContext } from '../../src/server.js';
 import { REFERENCE_DIR } from '../helpers/api-harness.js';
 import { buildQuery } from '../helpers/dns-client.js';
 import { fakes, forwarderFor, quietLogger } from '../helpers/forward-setup.js';
+import { sample } from '../helpers/prom-sample.js';
 
 const CLIENT = { address: '127.0.0.1', port: 40000 };
 
@@ -31,18 +32,6 @@ async function routerWith(metrics: PrometheusMetrics, forwarder?: Forwarder) {
   return { handler, ask };
 }
 
-/** The value of the sample `name{labels}` (labels in any order), or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) got[k as string] = v as string;
-    const want = Object.entries(labels);
-    if (want.length === Object.keys(got).length && want.every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 test('in-zone queries through the router show up by zone, qtype, rcode and transport, with cache hits', async () => {
   const metrics = createPrometheusMetrics({ defaultMetrics: false });
