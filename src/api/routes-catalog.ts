@@ -1,4 +1,5 @@
 // /v1/catalog/*: register and deregister other nodes' entries, and the catalog reads.
+import { snapshotLinks } from '../catalog/snapshot.js';
 import type { InstanceView } from '../catalog/types.js';
 import type { Route, RouteContext } from './context.js';
 import { planCatalogDeregister, planCatalogRegister } from './decode-catalog.js';
@@ -72,8 +73,7 @@ function node(ctx: RouteContext) {
   // Consul answers an unknown node with 200 and null.
   if (!n) return { body: null };
   const out: Record<string, unknown> = {};
-  const lower = n.name.toLowerCase();
-  for (const v of snap.instances()) if (v.node.name.toLowerCase() === lower) out[v.instance.id] = renderNodeService(v.instance, snap.version);
+  for (const i of snapshotLinks(snap).servicesOnNode(n.name)) out[i.id] = renderNodeService(i, snap.version);
   return { body: { Node: renderNode(n, snap.version), Services: out } };
 }
 

@@ -1,4 +1,5 @@
 // /v1/health/*: services with their checks (Consul's CheckServiceNodes), and checks by service, node and state.
+import { snapshotLinks } from '../catalog/snapshot.js';
 import type { Check, HealthStatus, InstanceView, Snapshot } from '../catalog/types.js';
 import type { Route, RouteContext } from './context.js';
 import { badRequest } from './errors.js';
@@ -31,8 +32,8 @@ function serviceChecks(ctx: RouteContext) {
 
 function nodeChecks(ctx: RouteContext) {
   const snap = ctx.deps.registry.current();
-  const lower = (ctx.params[0] ?? '').toLowerCase();
-  return render(snap.checks().filter((c) => c.node.toLowerCase() === lower), snap);
+  const n = snap.node(ctx.params[0] ?? '');
+  return render(n ? snapshotLinks(snap).checksOnNode(n.name) : [], snap);
 }
 
 const STATES = ['any', 'passing', 'warning', 'critical'] as const;
