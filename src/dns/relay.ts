@@ -155,7 +155,8 @@ export function parseQuestion(bytes: Buffer): WireQuestion | undefined {
   return msg?.questions[0];
 }
 
-function lowerByte(b: number): number {
+/** ASCII-only lower-casing of one byte (DNS names compare case-insensitively in ASCII only). */
+export function lowerByte(b: number): number {
   return b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
 }
 

@@ -1,6 +1,7 @@
 // The forward cache: upstream replies kept for their TTL, served to each client with TTLs counted down.
 import type { Query } from '../dns/records.js';
 import {
+  lowerByte,
   buildRelayedReply, parseWireMessage, recordTtlOffsets, type RelayClient, type WireMessage, type WireName,
   type WireRecord,
 } from '../dns/relay.js';
@@ -55,8 +56,6 @@ interface Entry {
   size: number;
 }
 
-const lowerAscii = (b: number): number => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b);
-
 /**
  * What identifies an answer: the question's name (ASCII lower-cased, as bytes, so names differing in any
  * other byte never collide), qtype and qclass, and the DO and CD bits, which change what a recursor returns.
@@ -69,7 +68,7 @@ export function cacheKey(query: Query): string {
     const b = raw[i] ?? 0;
     if (b >= 0x41 && b <= 0x5a) {
       question = Buffer.from(question);
-      for (let j = i - 12; j < nameEnd - 12; j++) question[j] = lowerAscii(question[j] ?? 0);
+      for (let j = i - 12; j < nameEnd - 12; j++) question[j] = lowerByte(question[j] ?? 0);
       break;
     }
   }
