@@ -21,7 +21,7 @@ import { executePreparedQuery } from './resolve/prepared-query.js';
 import { noopMetrics, type DnsMetrics } from './metrics/types.js';
 import { createPrometheusMetrics } from './metrics/prometheus.js';
 import { createQueryHandler } from './router.js';
-import { createForwarderFor, toEncodeOptions, toResolveContext } from './settings.js';
+import { createForwarderFor, toEncodeOptions, toResolveContext, toTcpLimits } from './settings.js';
 
 export { toEncodeOptions, toResolveContext } from './settings.js';
 
@@ -117,7 +117,9 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
   let api: ApiServer | undefined;
   try {
     if (config.workers <= 1) {
-      const dns = await createDnsServer({ addresses: [...config.dnsAddresses], port: config.dnsPort, handler, logger });
+      const dns = await createDnsServer({
+        addresses: [...config.dnsAddresses], port: config.dnsPort, handler, logger, tcp: toTcpLimits(config),
+      });
       cleanup.push(() => dns.close());
       dnsEndpoints = dns.endpoints;
     }

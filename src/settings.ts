@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/types.js';
 import type { EncodeOptions } from './dns/codec.js';
+import type { TcpLimits } from './dns/tcp-server.js';
 import { createForwarder, type Forwarder } from './forward/forwarder.js';
 import type { DnsMetrics } from './metrics/types.js';
 import type { ResolveContext } from './resolve/types.js';
@@ -24,6 +25,11 @@ export function toEncodeOptions(config: Config): EncodeOptions {
     compress: !config.dns.disableCompression,
     udpPayloadSize: config.dns.udpPayloadSize,
   };
+}
+
+export function toTcpLimits(config: Config): TcpLimits {
+  const t = config.dns.tcp;
+  return { idleTimeoutMs: t.idleTimeout, maxConnections: t.maxConnections, maxInFlightPerConnection: t.maxInFlight, messageTimeoutMs: t.messageTimeout };
 }
 
 export function createForwarderFor(config: Config, logger: Logger, metrics: DnsMetrics): Forwarder | undefined {

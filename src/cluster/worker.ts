@@ -9,7 +9,7 @@ import type { Forwarder } from '../forward/forwarder.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ResolveContext } from '../resolve/types.js';
 import { createQueryHandler } from '../router.js';
-import { createForwarderFor, toEncodeOptions, toResolveContext } from '../settings.js';
+import { createForwarderFor, toEncodeOptions, toResolveContext, toTcpLimits } from '../settings.js';
 import { noopMetrics, type DnsMetrics } from '../metrics/types.js';
 import { isToWorker, WORKER_ENV, type FromWorker, type ToWorker } from './messages.js';
 import { createMetricsRecorder, type MetricsRecorder } from './metrics-relay.js';
@@ -126,6 +126,7 @@ export function runWorker(): Promise<void> {
       try {
         serving.dns = await createDnsServer({
           addresses: [...serving.config.dnsAddresses], port, handler: countingHandler(serving), logger: serving.logger,
+          tcp: toTcpLimits(serving.config),
         });
       } catch (err) {
         const code = err instanceof CdnsError ? err.code : 'CDNS_ERR_LISTEN';

@@ -56,8 +56,37 @@ function buildDns(m: Merged): DnsConfig {
       maxTtl: seconds(d.forwardCache?.maxTtl, 3600),
       negativeTtl: seconds(d.forwardCache?.negativeTtl, 300),
     },
+    recursionAllow: d.recursionAllow ?? DEFAULT_RECURSION_ALLOW,
+    rateLimit: {
+      responsesPerSecond: d.rateLimit?.responsesPerSecond ?? 0,
+      burst: d.rateLimit?.burst ?? d.rateLimit?.responsesPerSecond ?? 0,
+      slip: d.rateLimit?.slip ?? 2,
+      ipv4PrefixLength: d.rateLimit?.ipv4PrefixLength ?? 24,
+      ipv6PrefixLength: d.rateLimit?.ipv6PrefixLength ?? 56,
+    },
+    tcp: {
+      maxConnections: d.tcp?.maxConnections ?? 512,
+      idleTimeout: d.tcp?.idleTimeout ?? 10_000,
+      maxInFlight: d.tcp?.maxInFlight ?? 16,
+      messageTimeout: d.tcp?.messageTimeout ?? 2_000,
+    },
+    recursorHealth: {
+      maxFailures: d.recursorHealth?.maxFailures ?? 3,
+      probeInterval: d.recursorHealth?.probeInterval ?? 1_000,
+      maxProbeInterval: d.recursorHealth?.maxProbeInterval ?? 30_000,
+    },
+    serveStale: {
+      enabled: d.serveStale?.enabled ?? true,
+      maxStale: seconds(d.serveStale?.maxStale, 86_400),
+      ttl: seconds(d.serveStale?.ttl, 30),
+    },
   };
 }
+
+/** Loopback, RFC 1918, RFC 6598 (carrier-grade NAT) and unique-local IPv6: networks that are normally one's own. */
+export const DEFAULT_RECURSION_ALLOW: readonly string[] = [
+  '127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7',
+];
 
 function checkRange(m: Merged, which: 'proxy' | 'sidecar', min: number, max: number): void {
   if (min <= max) return;

@@ -7,10 +7,13 @@ import {
   IGNORED_ACL, IGNORED_ACL_TOKENS, IGNORED_ADDRESSES, IGNORED_CONNECT, IGNORED_DNS, IGNORED_PORTS, IGNORED_TOP, IGNORED_TOP_PREFIXES,
 } from './ignored-keys.js';
 import { decodePreparedQuery } from './prepared-query.js';
-import { MAX_TTL_SECONDS, ObjectReader, TTL_BOUND, type DecodeContext, type Plain } from './reader.js';
-import type { CheckDefinition, NodeDefinition, PreparedQueryDefinition, ServiceDefinition, SoaConfig, Upstream } from './types.js';
+import { MAX_TTL_SECONDS, ObjectReader, TIMER_BOUND, TTL_BOUND, type DecodeContext, type Plain } from './reader.js';
+import type {
+  CheckDefinition, NodeDefinition, PreparedQueryDefinition, RateLimitConfig, RecursorHealthConfig, ServiceDefinition, SoaConfig,
+  TcpConfig, Upstream,
+} from './types.js';
 import {
-  parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor,
+  parseCidr, parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor,
   type LogLevel, type Parsed,
 } from './values.js';
 
@@ -28,6 +31,11 @@ export interface DnsPart {
   soa?: Partial<Record<keyof SoaConfig, number>>;
   udpPayloadSize?: number;
   forwardCache?: { enabled?: boolean; size?: number; maxTtl?: number; negativeTtl?: number }; // ms
+  recursionAllow?: string[];
+  rateLimit?: Partial<RateLimitConfig>;
+  tcp?: Partial<TcpConfig>; // ms
+  recursorHealth?: Partial<RecursorHealthConfig>; // ms
+  serveStale?: { enabled?: boolean; maxStale?: number; ttl?: number }; // ms
 }
 
 export interface ProxyDefaultsPart {
@@ -106,6 +114,68 @@ function decodeForwardCache(dns: ObjectReader): DnsPart['forwardCache'] {
   return part;
 }
 
+/** A positive timer: zero would mean "at once" for a limit meant to be a wait. */
+function positiveDuration(r: ObjectReader, key: string): number | undefined {
+  const ms = r.duration(key, TIMER_BOUND);
+  if (ms !== undefined && ms < 1) r.fail(ErrorCode.CONFIG_VALUE, key, 'must be at least 1ms');
+  return ms;
+}
+
+function decodeRateLimit(dns: ObjectReader): DnsPart['rateLimit'] {
+  const r = dns.object('rate_limit');
+  if (!r) return undefined;
+  const part = defined<Partial<RateLimitConfig>>({
+    responsesPerSecond: r.int('responses_per_second', { min: 0, max: 1_000_000 }),
+    burst: r.int('burst', { min: 0, max: 1_000_000 }),
+    slip: r.int('slip', { min: 0, max: 10 }),
+    ipv4PrefixLength: r.int('ipv4_prefix_length', { min: 8, max: 32 }),
+    ipv6PrefixLength: r.int('ipv6_prefix_length', { min: 16, max: 128 }),
+  });
+  r.finish();
+  return part;
+}
+
+function decodeTcp(dns: ObjectReader): DnsPart['tcp'] {
+  const r = dns.object('tcp');
+  if (!r) return undefined;
+  const part = defined<Partial<TcpConfig>>({
+    maxConnections: r.int('max_connections', { min: 1, max: 65_535 }),
+    idleTimeout: positiveDuration(r, 'idle_timeout'),
+    maxInFlight: r.int('max_in_flight', { min: 1, max: 65_535 }),
+    messageTimeout: positiveDuration(r, 'message_timeout'),
+  });
+  r.finish();
+  return part;
+}
+
+function decodeRecursorHealth(dns: ObjectReader): DnsPart['recursorHealth'] {
+  const r = dns.object('recursor_health');
+  if (!r) return undefined;
+  const part = defined<Partial<RecursorHealthConfig>>({
+    maxFailures: r.int('max_failures', { min: 1, max: 1000 }),
+    probeInterval: positiveDuration(r, 'probe_interval'),
+    maxProbeInterval: positiveDuration(r, 'max_probe_interval'),
+  });
+  r.finish();
+  return part;
+}
+
+function decodeServeStale(dns: ObjectReader): DnsPart['serveStale'] {
+  const r = dns.object('serve_stale');
+  if (!r) return undefined;
+  const part = defined({
+    enabled: r.bool('enabled'),
+    maxStale: r.duration('max_stale', TTL_BOUND),
+    ttl: r.duration('ttl', TTL_BOUND),
+  });
+  r.finish();
+  return part;
+}
+
+function decodeRecursionAllow(r: ObjectReader): string[] | undefined {
+  return r.strings('recursion_allow')?.map((t, i) => parsed(r, `recursion_allow[${i}]`, t, parseCidr) as string);
+}
+
 function decodeDns(r: ObjectReader): DnsPart | undefined {
   const count = { min: 0, max: 0xffffffff };
   // SOA timers are RFC 2181 TTL-like values, and min_ttl is also used as a record TTL.
@@ -142,6 +212,11 @@ function decodeDns(r: ObjectReader): DnsPart | undefined {
     soa,
     udpPayloadSize: r.int('udp_payload_size', { min: 512, max: 4096 }),
     forwardCache: decodeForwardCache(r),
+    recursionAllow: decodeRecursionAllow(r),
+    rateLimit: decodeRateLimit(r),
+    tcp: decodeTcp(r),
+    recursorHealth: decodeRecursorHealth(r),
+    serveStale: decodeServeStale(r),
   });
   r.ignore(...IGNORED_DNS);
   r.finish();

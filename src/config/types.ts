@@ -38,6 +38,58 @@ export interface DnsConfig {
     /** NXDOMAIN/NODATA are kept for the SOA minimum (RFC 2308), at most this long. */
     readonly negativeTtl: number;
   };
+  /**
+   * Clients that may use forwarding (dns_config.recursion_allow): canonical CIDRs ("10.0.0.0/8", "fc00::/7").
+   * Others get REFUSED for names outside our zones and normal answers inside them.
+   */
+  readonly recursionAllow: readonly string[];
+  /** Response rate limiting (dns_config.rate_limit); off when responsesPerSecond is 0 (the default). */
+  readonly rateLimit: RateLimitConfig;
+  /** Limits of the TCP listeners (dns_config.tcp); durations in milliseconds. */
+  readonly tcp: TcpConfig;
+  /** Per-upstream health (dns_config.recursor_health); durations in milliseconds. */
+  readonly recursorHealth: RecursorHealthConfig;
+  /** RFC 8767 serve-stale from the forward cache (dns_config.serve_stale); seconds. */
+  readonly serveStale: ServeStaleConfig;
+}
+
+export interface RateLimitConfig {
+  /** Responses per second per client network; 0 = rate limiting off. */
+  readonly responsesPerSecond: number;
+  /** Responses a network may send in a burst above the rate (default = responsesPerSecond). */
+  readonly burst: number;
+  /** Every slip-th limited UDP response is sent as an empty TC=1 reply instead of dropped; 0 = drop all. */
+  readonly slip: number;
+  /** Clients are grouped by this prefix: /24 for IPv4 and /56 for IPv6 by default. */
+  readonly ipv4PrefixLength: number;
+  readonly ipv6PrefixLength: number;
+}
+
+export interface TcpConfig {
+  readonly maxConnections: number;
+  /** Close a connection that delivers no complete message for this long (ms). */
+  readonly idleTimeout: number;
+  /** Stop reading a connection while this many of its queries are unanswered. */
+  readonly maxInFlight: number;
+  /** A started message must be complete within this long (ms), whatever trickles in (slowloris). */
+  readonly messageTimeout: number;
+}
+
+export interface RecursorHealthConfig {
+  /** Consecutive failed tries after which an upstream is marked down. */
+  readonly maxFailures: number;
+  /** First wait (ms) before a down upstream is probed again; doubles per failed probe. */
+  readonly probeInterval: number;
+  /** Longest wait (ms) between probes. */
+  readonly maxProbeInterval: number;
+}
+
+export interface ServeStaleConfig {
+  readonly enabled: boolean;
+  /** How long past expiry (s) an answer may still be served when every upstream fails. */
+  readonly maxStale: number;
+  /** TTL (s) written into stale answers (RFC 8767 suggests 30). */
+  readonly ttl: number;
 }
 
 export interface Upstream {

@@ -1,5 +1,5 @@
 // Parsers for config values with a meaning beyond their JSON type: addresses, recursors, DNS names, levels.
-import { canonicalIp, isIp } from '../net/addr.js';
+import { canonicalIp, ipToText, isIp, parseIp } from '../net/addr.js';
 import type { Upstream } from './types.js';
 
 export type Parsed<T> = { readonly value: T } | { readonly error: string };
@@ -108,4 +108,33 @@ export function isWildcard(address: string): boolean {
 export function isLoopback(address: string): boolean {
   const c = canonicalIp(address);
   return c !== undefined && (c === '::1' || c.startsWith('127.'));
+}
+
+/**
+ * "10.0.0.0/8", "fc00::/7", or a bare address (a host route). The address must be the network's first one
+ * ("10.1.0.0/8" is refused, as it is almost always a typo); the value is the canonical "address/prefix".
+ */
+export function parseCidr(text: string): Parsed<string> {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const bytes = addrText.includes('%') ? undefined : parseIp(addrText);
+  if (!bytes) return { error: `must be a CIDR like "10.0.0.0/8" or "fc00::/7", got "${text}"` };
+  const bits = bytes.length * 8;
+  const prefixText = slash < 0 ? String(bits) : text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
+    return { error: `has a bad prefix length (0-${bits} for IPv${bytes.length === 4 ? 4 : 6}), got "${text}"` };
+  }
+  const prefix = Number(prefixText);
+  for (let bit = prefix; bit < bits; bit++) {
+    if (((bytes[bit >> 3] ?? 0) >> (7 - (bit & 7))) & 1) {
+      return { error: `has host bits set beyond /${prefix} (did you mean ${networkOf(bytes, prefix)}/${prefix}?), got "${text}"` };
+    }
+  }
+  return { value: `${ipToText(bytes)}/${prefix}` };
+}
+
+function networkOf(bytes: Buffer, prefix: number): string {
+  const out = Buffer.from(bytes);
+  for (let bit = prefix; bit < out.length * 8; bit++) out[bit >> 3] = (out[bit >> 3] ?? 0) & ~(1 << (7 - (bit & 7)));
+  return ipToText(out);
 }

@@ -17,7 +17,7 @@ export interface DnsServerOptions {
   readonly port: number;
   readonly handler: QueryHandler;
   readonly logger: Logger;
-  readonly tcp?: { idleTimeoutMs?: number; maxConnections?: number; maxInFlightPerConnection?: number };
+  readonly tcp?: Partial<TcpLimits>;
 }
 
 export interface DnsEndpoint {
@@ -71,6 +71,7 @@ export async function createDnsServer(opts: DnsServerOptions): Promise<DnsServer
     idleTimeoutMs: opts.tcp?.idleTimeoutMs ?? DEFAULT_TCP_LIMITS.idleTimeoutMs,
     maxConnections: opts.tcp?.maxConnections ?? DEFAULT_TCP_LIMITS.maxConnections,
     maxInFlightPerConnection: opts.tcp?.maxInFlightPerConnection ?? DEFAULT_TCP_LIMITS.maxInFlightPerConnection,
+    messageTimeoutMs: opts.tcp?.messageTimeoutMs ?? DEFAULT_TCP_LIMITS.messageTimeoutMs,
   };
   const attempts = opts.port === 0 ? PORT_ATTEMPTS : 1;
   let lastErr: unknown;

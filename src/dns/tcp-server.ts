@@ -9,9 +9,11 @@ export interface TcpLimits {
   readonly maxConnections: number;
   /** Stop reading a connection while this many of its queries are unanswered. */
   readonly maxInFlightPerConnection: number;
+  /** A message whose first byte has arrived must be complete within this long, however slowly it trickles. */
+  readonly messageTimeoutMs: number;
 }
 
-export const DEFAULT_TCP_LIMITS: TcpLimits = { idleTimeoutMs: 10_000, maxConnections: 512, maxInFlightPerConnection: 16 };
+export const DEFAULT_TCP_LIMITS: TcpLimits = { idleTimeoutMs: 10_000, maxConnections: 512, maxInFlightPerConnection: 16, messageTimeoutMs: 2_000 };
 
 export interface TcpListenerOptions {
   readonly address: string;

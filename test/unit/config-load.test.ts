@@ -259,11 +259,48 @@ test('defaults: dc1, consul., 127.0.0.1:8600, Consul dns_config defaults, proxy 
     recursorStrategy: 'sequential', disableCompression: false, enableAdditionalNodeMetaTxt: true,
     soa: { refresh: 3600, retry: 600, expire: 86400, minTtl: 0 }, udpPayloadSize: 1232,
     forwardCache: { enabled: true, size: 10_000, maxTtl: 3600, negativeTtl: 300 },
+    recursionAllow: ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'],
+    rateLimit: { responsesPerSecond: 0, burst: 0, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56 },
+    tcp: { maxConnections: 512, idleTimeout: 10_000, maxInFlight: 16, messageTimeout: 2_000 },
+    recursorHealth: { maxFailures: 3, probeInterval: 1_000, maxProbeInterval: 30_000 },
+    serveStale: { enabled: true, maxStale: 86_400, ttl: 30 },
   });
   assert.equal(config.connect.enabled, true);
   assert.equal(config.connect.allowManagedRoot, false);
   assert.equal(config.logLevel, 'info');
   assert.equal(config.logFormat, 'json');
+});
+
+test('hardening keys: recursion_allow CIDRs, rate_limit, tcp, recursor_health, serve_stale (JSON and HCL)', async (t) => {
+  const json = await loadDir(t, { 'a.json': { dns_config: {
+    recursion_allow: ['10.1.0.0/16', '2001:DB8::/32', '192.0.2.7'],
+    rate_limit: { responses_per_second: 20, slip: 0, ipv4_prefix_length: 32 },
+    tcp: { max_connections: 8, idle_timeout: '3s', max_in_flight: 2, message_timeout: '500ms' },
+    recursor_health: { max_failures: 1, probe_interval: '100ms', max_probe_interval: '2s' },
+    serve_stale: { enabled: false, max_stale: '1h', ttl: '10s' },
+  } } });
+  const d = json.config.dns;
+  assert.deepEqual(d.recursionAllow, ['10.1.0.0/16', '2001:db8::/32', '192.0.2.7/32']);
+  assert.deepEqual(d.rateLimit, { responsesPerSecond: 20, burst: 20, slip: 0, ipv4PrefixLength: 32, ipv6PrefixLength: 56 });
+  assert.deepEqual(d.tcp, { maxConnections: 8, idleTimeout: 3000, maxInFlight: 2, messageTimeout: 500 });
+  assert.deepEqual(d.recursorHealth, { maxFailures: 1, probeInterval: 100, maxProbeInterval: 2000 });
+  assert.deepEqual(d.serveStale, { enabled: false, maxStale: 3600, ttl: 10 });
+  const hcl = await loadDir(t, { 'a.hcl': 'dns_config { recursion_allow = [] \n tcp { max_connections = 3 } }' });
+  assert.deepEqual(hcl.config.dns.recursionAllow, []);
+  assert.equal(hcl.config.dns.tcp.maxConnections, 3);
+  const bad = (dns: Record<string, unknown>, key: string) => rejects(loadDir(t, { 'a.json': { dns_config: dns } }), ErrorCode.CONFIG_VALUE, { file: 'a.json', key });
+  await bad({ recursion_allow: ['10.0.0.0/33'] }, 'dns_config.recursion_allow[0]');
+  await bad({ recursion_allow: ['127.0.0.1', '10.1.0.0/8'] }, 'dns_config.recursion_allow[1]');
+  await bad({ recursion_allow: ['example.com/8'] }, 'dns_config.recursion_allow[0]');
+  await bad({ recursion_allow: ['::/129'] }, 'dns_config.recursion_allow[0]');
+  await bad({ rate_limit: { responses_per_second: -1 } }, 'dns_config.rate_limit.responses_per_second');
+  await bad({ rate_limit: { ipv6_prefix_length: 129 } }, 'dns_config.rate_limit.ipv6_prefix_length');
+  await bad({ tcp: { max_connections: 0 } }, 'dns_config.tcp.max_connections');
+  await bad({ tcp: { idle_timeout: '0s' } }, 'dns_config.tcp.idle_timeout');
+  await bad({ tcp: { message_timeout: 'soon' } }, 'dns_config.tcp.message_timeout');
+  await bad({ recursor_health: { max_failures: 0 } }, 'dns_config.recursor_health.max_failures');
+  await bad({ serve_stale: { max_stale: '-1s' } }, 'dns_config.serve_stale.max_stale');
+  await rejects(loadDir(t, { 'a.json': { dns_config: { tcp: { max_conns: 3 } } } }), ErrorCode.CONFIG_UNKNOWN_KEY, { key: 'dns_config.tcp.max_conns' });
 });
 
 test('the advertise address follows the client address, and a wildcard uses a non-internal IPv4', async (t) => {
