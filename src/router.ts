@@ -8,6 +8,7 @@ import {
   withQuestionCase, type ReplyCacheLimits, type ReplyEntry,
 } from './dns/reply-cache.js';
 import type { QueryHandler } from './dns/server.js';
+import { cacheKey } from './forward/cache.js';
 import type { Forwarder } from './forward/forwarder.js';
 import { noopMetrics, type CacheOutcome, type DnsMetrics, type QueryZone } from './metrics/types.js';
 import { resolveQuery } from './resolve/resolve.js';
@@ -106,6 +107,9 @@ function zoneOf(query: Query, ctx: ResolveContext): QueryZone {
   return findZone(query.qname, ctx)?.kind === 'reverse' ? 'arpa' : 'domain';
 }
 
+const FORWARD = { kind: 'forward' } as const;
+const REFUSED = { kind: 'refused' } as const;
+
 const rcodeOf = (reply: Buffer): number => (reply.length >= 4 ? (reply[3] as number) & 0x0f : Rcode.SERVFAIL);
 
 export function createQueryHandler(opts: RouterOptions): QueryHandler {
@@ -133,14 +137,15 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
   };
 
   /** Refused or forwarded: never cached. */
-  const outOfZone = (res: Exclude<Resolution, { kind: 'answer' }>, query: Query, encode: EncodeOptions, start: bigint): Buffer | Promise<Buffer> => {
+  const outOfZone = (res: Exclude<Resolution, { kind: 'answer' }>, query: Query, encode: EncodeOptions, start: bigint,
+    forwardKey?: string): Buffer | Promise<Buffer> => {
     // The resolver only asks to forward when recursors exist; without a forwarder, refuse.
     const forwarder = res.kind === 'forward' ? opts.forwarder() : undefined;
     if (forwarder === undefined) {
       if (timed) done('refused', query.qtype, Rcode.REFUSED, query.proto, start, 'none');
       return encodeRcode(query, Rcode.REFUSED, encode);
     }
-    const pending = forwarder.forward(query);
+    const pending = forwarder.forward(query, forwardKey);
     if (!timed) return pending;
     if (Buffer.isBuffer(pending)) {
       done('forward', query.qtype, rcodeOf(pending), query.proto, start, 'none');
@@ -173,6 +178,9 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
     // Without compression, owner names are written out in the case asked, so each case is its own entry.
     const key = buildReplyKey(query, maxReplySize(query, encode), !encode.compress);
     let entry: ReplyEntry | undefined = cache.get(key);
+    if (entry?.outside !== undefined) {
+      return outOfZone(entry.outside === 'forward' ? FORWARD : REFUSED, query, encode, start, entry.forwardKeys?.[query.cd ? 1 : 0]);
+    }
     if (entry !== undefined && entry.second >= 0 && entry.second !== Math.floor(ctx.now())) {
       cache.delete(key);
       entry = undefined;
@@ -193,7 +201,10 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
     probe.second = -1;
     probe.client = false;
     const res = resolveQuery(canonical, g.clientSensitive ? probeSnapshot(snapshot, probe) : snapshot, g.probed);
-    if (res.kind !== 'answer') return outOfZone(res, query, encode, start);
+    if (res.kind !== 'answer') {
+      if (!probe.client) cache.addOutside(key, res.kind, res.kind === 'forward' ? [cacheKey(query, false), cacheKey(query, true)] : undefined);
+      return outOfZone(res, query, encode, start);
+    }
     const out = encodeAnswer(canonical, res.answer, encode);
     const zone = timed ? zoneOf(query, ctx) : 'domain';
     if (!probe.client) {

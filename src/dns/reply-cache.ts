@@ -43,6 +43,13 @@ export interface ReplyEntry {
    * encoder compressed into the question that do not follow its case (an `.addr` owner, the zone's SOA).
    */
   caseSafe?: boolean;
+  /**
+   * Set on a marker for a name outside the zones: no bytes are kept, only that this generation sends the
+   * query on (forward) or refuses it, so the next such query skips resolving and goes straight there.
+   */
+  readonly outside?: 'forward' | 'refused';
+  /** For a forward marker: the forwarder's cache keys for CD clear and CD set (the reply key ignores CD). */
+  readonly forwardKeys?: readonly [string, string];
 }
 
 /**
@@ -151,6 +158,16 @@ export class ReplyCache {
     this.map.set(key, entry);
     this.used += bytes;
     return entry;
+  }
+
+  /** Remembers that `key` is outside the zones in this generation (see ReplyEntry.outside). */
+  addOutside(key: string, outside: 'forward' | 'refused', forwardKeys?: readonly [string, string]): void {
+    this.delete(key);
+    const bytes = key.length * 3 + ENTRY_OVERHEAD;
+    if (this.limits.maxEntries === 0 || bytes > this.limits.maxBytes) return;
+    this.evict(this.limits.maxEntries - 1, this.limits.maxBytes - bytes, undefined);
+    this.map.set(key, { variants: [], want: 0, next: 0, second: -1, zone: 'forward', rcode: 0, bytes, outside, ...(forwardKeys ? { forwardKeys } : {}) });
+    this.used += bytes;
   }
 
   /** Adds one more shuffled order to `entry`; when even evicting others leaves no room, the entry stops growing. */

@@ -1,7 +1,6 @@
 // The forward cache: upstream replies kept for their TTL, served to each client with TTLs counted down.
 import type { Query } from '../dns/records.js';
 import {
-  lowerByte,
   buildRelayedReply, parseWireMessage, recordTtlOffsets, type RelayClient, type WireMessage, type WireName,
   type WireRecord,
 } from '../dns/relay.js';
@@ -25,6 +24,11 @@ export interface ForwardCacheSettings extends ForwardCacheOptions {
 export interface ForwardCache {
   /** The bytes for this client from a fresh entry, TTLs counted down; undefined on a miss. */
   lookup(key: string, client: RelayClient, maxSize: number): Buffer | undefined;
+  /**
+   * lookup() for a decoded query, serving only a client shape already rendered: the hot path, which builds
+   * no RelayClient. undefined means "ask lookup()" (a miss, or the first client of this shape).
+   */
+  hit(key: string, query: Query, maxSize: number): Buffer | undefined;
   /** Keeps `reply` under `key` when the caching rules allow; returns whether it was kept. */
   store(key: string, reply: WireMessage, client: RelayClient): boolean;
   readonly entries: number;
@@ -50,6 +54,8 @@ interface Render {
 
 interface Entry {
   readonly msg: WireMessage;
+  /** Hit since eviction last passed it: it gets a second chance (moved to the young end) instead of going. */
+  used: boolean;
   readonly storedAt: number;
   readonly expiresAt: number;
   readonly renders: Render[];
@@ -57,23 +63,13 @@ interface Entry {
 }
 
 /**
- * What identifies an answer: the question's name (ASCII lower-cased, as bytes, so names differing in any
- * other byte never collide), qtype and qclass, and the DO and CD bits, which change what a recursor returns.
+ * What identifies an answer: the question's name lower-cased, qtype and qclass, and the DO and CD bits, which
+ * change what a recursor returns. The decoder accepts only printable, dot-free label bytes (decode.ts
+ * parseQuestion), so the dotted text names one wire name exactly and two names never collide.
  */
-export function cacheKey(query: Query): string {
-  const raw = query.raw;
-  const nameEnd = query.questionEnd - 4;
-  let question = raw.subarray(12, query.questionEnd);
-  for (let i = 12; i < nameEnd; i++) {
-    const b = raw[i] ?? 0;
-    if (b >= 0x41 && b <= 0x5a) {
-      question = Buffer.from(question);
-      for (let j = i - 12; j < nameEnd - 12; j++) question[j] = lowerByte(question[j] ?? 0);
-      break;
-    }
-  }
-  const bits = (query.edns?.do ? 1 : 0) | (query.cd ? 2 : 0);
-  return question.toString('latin1') + String.fromCharCode(0x30 + bits);
+export function cacheKey(query: Query, cd: boolean = query.cd): string {
+  const bits = (query.edns?.do ? 1 : 0) | (cd ? 2 : 0);
+  return `${query.qname}|${query.qtype}|${query.qclass}|${bits}`;
 }
 
 function capped(records: readonly WireRecord[], cap: number): WireRecord[] {
@@ -92,11 +88,22 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
     bytes -= entry.size;
   }
 
-  /** Oldest-used first: the Map keeps insertion order and a hit re-inserts. */
+  /**
+   * Second chance (CLOCK): a hit only sets `used`, so a hit costs no Map writes; eviction walks from the oldest
+   * insertion, moves used entries to the young end once (clearing the flag) and drops the first unused one.
+   * Each entry is moved at most once per pass, so a pass is bounded by twice the entries.
+   */
   function evict(keep?: string): void {
     for (const [key, entry] of entries) {
       if (entries.size <= opts.size && bytes <= maxBytes) return;
-      if (key !== keep) drop(key, entry);
+      if (key === keep) continue;
+      if (entry.used) {
+        entry.used = false;
+        entries.delete(key);
+        entries.set(key, entry);
+      } else {
+        drop(key, entry);
+      }
     }
   }
 
@@ -110,19 +117,46 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
     return { shape, bytes: bytesOut, questionLength: client.question.length, ttlOffsets, ttls: ttlOffsets.map((at) => bytesOut.readUInt32BE(at)) };
   }
 
+  /** The entry under `key` while it is fresh (marked used); an expired one is dropped. */
+  function fresh(key: string): Entry | undefined {
+    const entry = entries.get(key);
+    if (!entry) return undefined;
+    if (now() >= entry.expiresAt) {
+      drop(key, entry);
+      return undefined;
+    }
+    entry.used = true;
+    return entry;
+  }
+
+  function findRender(entry: Entry, shape: number): Render | undefined {
+    const renders = entry.renders;
+    for (let i = 0; i < renders.length; i++) if ((renders[i] as Render).shape === shape) return renders[i];
+    return undefined;
+  }
+
+  /** A copy of the render with the client's ID and RD, TTLs counted down; the caller writes the question. */
+  function serve(entry: Entry, r: Render, id: number, rd: boolean): Buffer {
+    const out = Buffer.allocUnsafe(r.bytes.length);
+    r.bytes.copy(out);
+    out[0] = id >>> 8;
+    out[1] = id & 0xff;
+    if (rd) out[2] = (out[2] ?? 0) | RD_BIT;
+    const elapsed = Math.floor((now() - entry.storedAt) / 1000);
+    if (elapsed > 0) {
+      for (let i = 0; i < r.ttlOffsets.length; i++) {
+        out.writeUInt32BE(Math.max(0, (r.ttls[i] ?? 0) - elapsed), r.ttlOffsets[i] ?? 0);
+      }
+    }
+    return out;
+  }
+
   return {
     lookup(key, client, maxSize) {
-      const entry = entries.get(key);
+      const entry = fresh(key);
       if (!entry) return undefined;
-      const t = now();
-      if (t >= entry.expiresAt) {
-        drop(key, entry);
-        return undefined;
-      }
-      entries.delete(key);
-      entries.set(key, entry);
       const shape = maxSize * 2 + (client.edns ? 1 : 0);
-      let r = entry.renders.find((x) => x.shape === shape);
+      let r = findRender(entry, shape);
       if (!r) {
         r = render(entry, client, maxSize);
         if (!r) return undefined;
@@ -137,17 +171,18 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
       }
       // Same key, so the same question bytes up to case: the client's case is patched over the stored one.
       if (client.question.length !== r.questionLength) return undefined;
-      const out = Buffer.allocUnsafe(r.bytes.length);
-      r.bytes.copy(out);
-      out.writeUInt16BE(client.id, 0);
-      if (client.rd) out[2] = (out[2] ?? 0) | RD_BIT;
+      const out = serve(entry, r, client.id, client.rd);
       client.question.copy(out, 12);
-      const elapsed = Math.floor((t - entry.storedAt) / 1000);
-      if (elapsed > 0) {
-        for (let i = 0; i < r.ttlOffsets.length; i++) {
-          out.writeUInt32BE(Math.max(0, (r.ttls[i] ?? 0) - elapsed), r.ttlOffsets[i] ?? 0);
-        }
-      }
+      return out;
+    },
+
+    hit(key, query, maxSize) {
+      const entry = fresh(key);
+      if (!entry) return undefined;
+      const r = findRender(entry, maxSize * 2 + (query.edns ? 1 : 0));
+      if (!r || query.questionEnd - 12 !== r.questionLength) return undefined;
+      const out = serve(entry, r, query.id, query.rd);
+      query.raw.copy(out, 12, 12, query.questionEnd);
       return out;
     },
 
@@ -171,7 +206,7 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
       const old = entries.get(key);
       if (old) drop(key, old);
       const storedAt = now();
-      entries.set(key, { msg, storedAt, expiresAt: storedAt + life.ttl * 1000, renders: [], size });
+      entries.set(key, { msg, used: false, storedAt, expiresAt: storedAt + life.ttl * 1000, renders: [], size });
       bytes += size;
       evict(key);
       return true;

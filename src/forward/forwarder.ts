@@ -43,9 +43,10 @@ export interface ForwarderOptions {
 export interface Forwarder {
   /**
    * The bytes to send to the client: at once (a Buffer) on a cache hit, else a Promise that never rejects
-   * (failure → SERVFAIL with RA=1). A hit never waits on a promise, like the in-zone path.
+   * (failure → SERVFAIL with RA=1). A hit never waits on a promise, like the in-zone path. `key` is
+   * cacheKey(query) when the caller already holds it (the router keeps it per name, so a hit builds no string).
    */
-  forward(query: Query): Buffer | Promise<Buffer>;
+  forward(query: Query, key?: string): Buffer | Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -223,11 +224,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   }
 
   return {
-    forward(query: Query): Buffer | Promise<Buffer> {
+    forward(query: Query, known?: string): Buffer | Promise<Buffer> {
       let key: string | undefined;
       if (cache && !controller.signal.aborted) {
-        key = cacheKey(query);
-        const hit = cache.lookup(key, relayClient(query), replySizeLimit(query.proto, query.edns, opts.udpPayloadSize));
+        key = known ?? cacheKey(query);
+        const maxSize = replySizeLimit(query.proto, query.edns, opts.udpPayloadSize);
+        const hit = cache.hit(key, query, maxSize) ?? cache.lookup(key, relayClient(query), maxSize);
         if (hit) {
           metrics.forwardCache('hit');
           return hit;

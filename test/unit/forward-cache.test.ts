@@ -161,6 +161,23 @@ test('a hit carries the client ID, RD and question case; DO and CD are keyed apa
   assert.equal(withOpt.additional.filter((r) => r.type === 41).length, 1);
 });
 
+test('hit() serves a rendered client shape exactly as lookup() does, and leaves a new shape to lookup()', () => {
+  const { cache, clock } = cacheWith();
+  const { key, client } = clientFor();
+  assert.equal(cache.store(key, upstreamReply({ answer: [`${NAME} 300 IN A 192.0.2.1`] }), client), true);
+  const asked = buildClientQuery({ name: 'Www.Example.com.', qtype: 1, id: 0x7777, rd: false });
+  assert.equal(cache.hit(key, asked, 512), undefined, 'no 512-byte plain render yet');
+  const viaLookup = cache.lookup(key, clientFor({ name: 'Www.Example.com.', id: 0x7777, rd: false }).client, 512);
+  clock.ms += 2500;
+  const later = cache.lookup(key, clientFor({ name: 'Www.Example.com.', id: 0x7777, rd: false }).client, 512);
+  assert.deepEqual(cache.hit(key, asked, 512), later, 'same bytes as lookup: ID, RD, case and TTL countdown');
+  assert.notDeepEqual(viaLookup, later, 'the TTL counted down');
+  assert.equal(cache.hit(key, buildClientQuery({ name: NAME, qtype: 1, edns: { udpSize: 1232, do: false } }), 1232), undefined,
+    'an EDNS client is another shape');
+  clock.ms += 300_000;
+  assert.equal(cache.hit(key, asked, 512), undefined, 'expired');
+});
+
 test('a hit is fitted to the client: a 512-byte UDP client gets TC, a TCP client the whole answer', () => {
   const { cache } = cacheWith();
   const { key, client } = clientFor();

@@ -296,6 +296,26 @@ describe('never cached', () => {
     assert.equal(metrics.outcomes().filter((o) => o === 'hit').length, 2);
   });
 
+  it('a name once forwarded is resolved again after a catalog change (PTR of a newly registered node)', async () => {
+    const reg = createRegistry(richCatalog());
+    const rctx: ResolveContext = { ...toResolveContext({ ...richContext(), recursors: true }, 1, NOW), random: () => 0.37 };
+    const keys: (string | undefined)[] = [];
+    const forwarder: Forwarder = {
+      forward: (q, key) => { keys.push(key); return Promise.resolve(encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true })); },
+      close: () => Promise.resolve(),
+    };
+    const { handle } = handlerFor(reg.current, () => rctx, { forwarder: () => forwarder });
+    const ptr = (id: number, cd = false): Buffer => buildQuery({ name: '77.0.0.10.in-addr.arpa.', type: 'PTR', id, flags: { cd } });
+    for (let i = 0; i < 3; i++) assert.ok(handle(ptr(i, i === 2), 'udp', CLIENT) instanceof Promise, 'an unknown address is forwarded');
+    assert.equal(keys[0], undefined, 'the first forward has no key yet: the forwarder builds it');
+    assert.ok(keys[1] !== undefined && keys[2] !== undefined && keys[1] !== keys[2], 'later forwards carry the key, CD keyed apart');
+    reg.registerNode({ name: 'newcomer', address: '10.0.0.77', datacenter: 'lab1', meta: {} }, 'api');
+    const reply = handle(ptr(9), 'udp', CLIENT);
+    assert.ok(Buffer.isBuffer(reply), 'now in the catalog: answered in-zone, synchronously');
+    assert.deepEqual(parseReply(reply).answer.map((l) => l.split(' ').pop()), ['newcomer.node.lab1.consul.']);
+    assert.equal(keys.length, 3);
+  });
+
   it('prepared queries sorted by the client address follow each client', () => {
     const near = (id: string, name: string, nearTo: string): PreparedQuery => ({
       id, name, dns: {}, createIndex: 1, modifyIndex: 1,
