@@ -27,11 +27,14 @@ interface ParsedQuestion {
   readonly end: number;
 }
 
+/** The dotted name is assembled here and read out with one string conversion (no per-label strings). */
+const nameScratch = Buffer.alloc(MAX_NAME_OCTETS + 1);
+
 /** The question at offset 12, or a reason it is unusable. Only plain, escape-free labels are accepted. */
 export function parseQuestion(raw: Buffer): ParsedQuestion | string {
   let off = HEADER_SIZE;
   let octets = 1;
-  const labels: string[] = [];
+  let out = 0;
   for (;;) {
     if (off >= raw.length) return 'question truncated';
     const len = raw[off] as number;
@@ -46,13 +49,14 @@ export function parseQuestion(raw: Buffer): ParsedQuestion | string {
       const c = raw[i] as number;
       // A '.' inside a label, or a byte that needs escaping, makes the text form ambiguous.
       if (c < 0x21 || c > 0x7e || c === 0x2e) return 'unsupported byte in label';
+      nameScratch[out++] = c;
     }
-    labels.push(raw.toString('latin1', off + 1, off + 1 + len));
+    nameScratch[out++] = 0x2e;
     off += 1 + len;
   }
   if (off + 4 > raw.length) return 'question truncated';
   return {
-    name: labels.length === 0 ? '.' : `${labels.join('.')}.`,
+    name: out === 0 ? '.' : nameScratch.toString('latin1', 0, out),
     qtype: raw.readUInt16BE(off),
     qclass: raw.readUInt16BE(off + 2),
     end: off + 4,

@@ -118,10 +118,10 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
   }
 
   /** The entry under `key` while it is fresh (marked used); an expired one is dropped. */
-  function fresh(key: string): Entry | undefined {
+  function fresh(key: string, t: number): Entry | undefined {
     const entry = entries.get(key);
     if (!entry) return undefined;
-    if (now() >= entry.expiresAt) {
+    if (t >= entry.expiresAt) {
       drop(key, entry);
       return undefined;
     }
@@ -136,13 +136,13 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
   }
 
   /** A copy of the render with the client's ID and RD, TTLs counted down; the caller writes the question. */
-  function serve(entry: Entry, r: Render, id: number, rd: boolean): Buffer {
+  function serve(entry: Entry, r: Render, id: number, rd: boolean, t: number): Buffer {
     const out = Buffer.allocUnsafe(r.bytes.length);
     r.bytes.copy(out);
     out[0] = id >>> 8;
     out[1] = id & 0xff;
     if (rd) out[2] = (out[2] ?? 0) | RD_BIT;
-    const elapsed = Math.floor((now() - entry.storedAt) / 1000);
+    const elapsed = Math.floor((t - entry.storedAt) / 1000);
     if (elapsed > 0) {
       for (let i = 0; i < r.ttlOffsets.length; i++) {
         out.writeUInt32BE(Math.max(0, (r.ttls[i] ?? 0) - elapsed), r.ttlOffsets[i] ?? 0);
@@ -153,7 +153,8 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
 
   return {
     lookup(key, client, maxSize) {
-      const entry = fresh(key);
+      const t = now();
+      const entry = fresh(key, t);
       if (!entry) return undefined;
       const shape = maxSize * 2 + (client.edns ? 1 : 0);
       let r = findRender(entry, shape);
@@ -171,17 +172,18 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
       }
       // Same key, so the same question bytes up to case: the client's case is patched over the stored one.
       if (client.question.length !== r.questionLength) return undefined;
-      const out = serve(entry, r, client.id, client.rd);
+      const out = serve(entry, r, client.id, client.rd, t);
       client.question.copy(out, 12);
       return out;
     },
 
     hit(key, query, maxSize) {
-      const entry = fresh(key);
+      const t = now();
+      const entry = fresh(key, t);
       if (!entry) return undefined;
       const r = findRender(entry, maxSize * 2 + (query.edns ? 1 : 0));
       if (!r || query.questionEnd - 12 !== r.questionLength) return undefined;
-      const out = serve(entry, r, query.id, query.rd);
+      const out = serve(entry, r, query.id, query.rd, t);
       query.raw.copy(out, 12, 12, query.questionEnd);
       return out;
     },
