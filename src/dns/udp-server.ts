@@ -35,9 +35,10 @@ export function createUdpListener(opts: UdpListenerOptions): Promise<UdpListener
       return;
     }
     try {
-      socket.send(reply, rinfo.port, rinfo.address, (err) => {
-        if (err) logger.warn({ code: (err as NodeJS.ErrnoException).code, client: rinfo.address }, 'UDP send failed');
-      });
+      // No callback: Node then sends at once (uv_udp_try_send) without a libuv request and a JS callback per
+      // reply. The price is that an asynchronous send failure (a client gone) is not reported; a client
+      // that does not hear back retries, as it would after any lost datagram.
+      socket.send(reply, rinfo.port, rinfo.address);
     } catch (err) {
       logger.warn({ code: (err as NodeJS.ErrnoException).code, client: rinfo.address }, 'UDP send failed');
     }
@@ -46,10 +47,10 @@ export function createUdpListener(opts: UdpListenerOptions): Promise<UdpListener
   socket.on('message', (msg, rinfo) => {
     // A reply to port 0 cannot be delivered (and made dns2 throw); such datagrams come from raw sockets.
     if (rinfo.port === 0) return;
-    const client = { address: rinfo.address, port: rinfo.port };
     let result: ReturnType<QueryHandler>;
     try {
-      result = handler(msg, 'udp', client);
+      // rinfo is the client ({address, port}): no copy per datagram.
+      result = handler(msg, 'udp', rinfo);
     } catch (err) {
       logger.error({ err, client: rinfo.address }, 'query handler threw');
       return;
