@@ -226,7 +226,8 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
   return (raw: Buffer, proto: Transport, client) => {
     const start = timed ? process.hrtime.bigint() : 0n;
     const encode = opts.encode();
-    const decoded = decodeQuery(raw, proto, client, { udpPayloadSize: encode.udpPayloadSize });
+    // EncodeOptions carries udpPayloadSize: passed as the decode options, no object per query.
+    const decoded = decodeQuery(raw, proto, client, encode);
     if (decoded.kind === 'drop') {
       if (debug) logger.debug({ proto, client: client.address, reason: decoded.reason }, 'query dropped');
       metrics.dropped(decoded.reason, proto);

@@ -22,6 +22,8 @@ const MAX_LABEL_OCTETS = 63;
 
 interface ParsedQuestion {
   readonly name: string;
+  /** Whether the name has an ASCII capital, i.e. differs from its lower-case form. */
+  readonly upper: boolean;
   readonly qtype: number;
   readonly qclass: number;
   readonly end: number;
@@ -35,6 +37,7 @@ export function parseQuestion(raw: Buffer): ParsedQuestion | string {
   let off = HEADER_SIZE;
   let octets = 1;
   let out = 0;
+  let upper = false;
   for (;;) {
     if (off >= raw.length) return 'question truncated';
     const len = raw[off] as number;
@@ -49,6 +52,7 @@ export function parseQuestion(raw: Buffer): ParsedQuestion | string {
       const c = raw[i] as number;
       // A '.' inside a label, or a byte that needs escaping, makes the text form ambiguous.
       if (c < 0x21 || c > 0x7e || c === 0x2e) return 'unsupported byte in label';
+      if (c >= 0x41 && c <= 0x5a) upper = true;
       nameScratch[out++] = c;
     }
     nameScratch[out++] = 0x2e;
@@ -57,6 +61,7 @@ export function parseQuestion(raw: Buffer): ParsedQuestion | string {
   if (off + 4 > raw.length) return 'question truncated';
   return {
     name: out === 0 ? '.' : nameScratch.toString('latin1', 0, out),
+    upper,
     qtype: raw.readUInt16BE(off),
     qclass: raw.readUInt16BE(off + 2),
     end: off + 4,
@@ -97,6 +102,10 @@ function parseOpt(raw: Buffer, off: number): ParsedOpt | string {
   return { edns: { udpSize: Math.max(512, opt.class), version: opt.version ?? 0, do: opt.doFlag === true }, end };
 }
 
+function failure(raw: Buffer, rcode: number, reason: string, questionEnd: number | undefined): DecodeOutcome {
+  return { kind: 'error', rcode, reason, reply: buildErrorReply(raw, rcode, questionEnd) };
+}
+
 /**
  * A reply built straight from the query bytes: same ID and opcode, QR=1, RD and CD echoed, the
  * question copied verbatim when given, and an OPT (for BADVERS) when asked for.
@@ -134,26 +143,23 @@ export function decodeQuery(
   // Parsing one question is bounded (255 octets), so it is safe before the other checks.
   const q = qdcount === 1 ? parseQuestion(raw) : 'qdcount is not 1';
   const qEnd = typeof q === 'string' ? undefined : q.end;
-  const fail = (rcode: number, reason: string, echo: boolean): DecodeOutcome => ({
-    kind: 'error', rcode, reason, reply: buildErrorReply(raw, rcode, echo ? qEnd : undefined),
-  });
 
   const opcode = (b2 >> 3) & 0x0f;
-  if (opcode !== 0) return fail(Rcode.NOTIMP, `opcode ${opcode} not implemented`, true);
-  if (qdcount !== 1) return fail(Rcode.FORMERR, `qdcount ${qdcount}`, false);
-  if (raw.readUInt16BE(6) !== 0 || raw.readUInt16BE(8) !== 0) return fail(Rcode.FORMERR, 'answer or authority in a query', true);
+  if (opcode !== 0) return failure(raw, Rcode.NOTIMP, `opcode ${opcode} not implemented`, qEnd);
+  if (qdcount !== 1) return failure(raw, Rcode.FORMERR, `qdcount ${qdcount}`, undefined);
+  if (raw.readUInt16BE(6) !== 0 || raw.readUInt16BE(8) !== 0) return failure(raw, Rcode.FORMERR, 'answer or authority in a query', qEnd);
   const arcount = raw.readUInt16BE(10);
-  if (arcount > 1) return fail(Rcode.FORMERR, `arcount ${arcount}`, true);
+  if (arcount > 1) return failure(raw, Rcode.FORMERR, `arcount ${arcount}`, qEnd);
   if (raw.length > MAX_QUERY_SIZE) {
-    return qEnd === undefined ? { kind: 'drop', reason: 'oversized garbage' } : fail(Rcode.FORMERR, 'query too long', true);
+    return qEnd === undefined ? { kind: 'drop', reason: 'oversized garbage' } : failure(raw, Rcode.FORMERR, 'query too long', qEnd);
   }
-  if (typeof q === 'string') return fail(Rcode.FORMERR, q, false);
+  if (typeof q === 'string') return failure(raw, Rcode.FORMERR, q, undefined);
 
   let edns: Edns | undefined;
   let end = q.end;
   if (arcount === 1) {
     const opt = parseOpt(raw, q.end);
-    if (typeof opt === 'string') return fail(Rcode.FORMERR, opt, true);
+    if (typeof opt === 'string') return failure(raw, Rcode.FORMERR, opt, qEnd);
     if (opt.edns.version > 0) {
       return {
         kind: 'error', rcode: Rcode.BADVERS, reason: `EDNS version ${opt.edns.version}`,
@@ -163,21 +169,15 @@ export function decodeQuery(
     edns = opt.edns;
     end = opt.end;
   }
-  if (end !== raw.length) return fail(Rcode.FORMERR, 'trailing bytes after the last record', true);
+  if (end !== raw.length) return failure(raw, Rcode.FORMERR, 'trailing bytes after the last record', qEnd);
 
-  const query: Query = {
-    id: raw.readUInt16BE(0),
-    name: q.name,
-    qname: q.name.toLowerCase(),
-    qtype: q.qtype,
-    qclass: q.qclass,
-    rd: (b2 & 0x01) !== 0,
-    cd: ((raw[3] as number) & 0x10) !== 0,
-    proto,
-    client,
-    ...(edns ? { edns } : {}),
-    raw,
-    questionEnd: q.end,
-  };
+  const id = raw.readUInt16BE(0);
+  const qname = q.upper ? q.name.toLowerCase() : q.name;
+  const rd = (b2 & 0x01) !== 0;
+  const cd = ((raw[3] as number) & 0x10) !== 0;
+  // Two literals rather than a spread: a spread builds a temporary object on every query.
+  const query: Query = edns
+    ? { id, name: q.name, qname, qtype: q.qtype, qclass: q.qclass, rd, cd, proto, client, edns, raw, questionEnd: q.end }
+    : { id, name: q.name, qname, qtype: q.qtype, qclass: q.qclass, rd, cd, proto, client, raw, questionEnd: q.end };
   return { kind: 'query', query };
 }

@@ -63,8 +63,20 @@ export function buildReplyKey(query: Query, udpLimit: number, exactCase: boolean
   const e = query.edns;
   const flags = e === undefined ? 0 : 4 | (e.udpSize > 512 ? 2 : 0) | (e.do ? 1 : 0);
   const size = query.proto === 'tcp' ? 0 : udpLimit;
-  return `${exactCase ? query.name : query.qname}|${query.qtype}|${query.qclass}|${size}|${flags}`;
+  // The part after the name comes from a small table, so a hit converts no numbers to text.
+  const code = ((query.qtype * 65536 + query.qclass) * 65536 + size) * 8 + flags;
+  let suffix = suffixes.get(code);
+  if (suffix === undefined) {
+    suffix = `|${query.qtype}|${query.qclass}|${size}|${flags}`;
+    if (suffixes.size >= MAX_SUFFIXES) suffixes.clear();
+    suffixes.set(code, suffix);
+  }
+  return (exactCase ? query.name : query.qname) + suffix;
 }
+
+/** Key suffixes by (qtype, qclass, size class, flags); clients use a handful, garbage may ask for many. */
+const suffixes = new Map<number, string>();
+const MAX_SUFFIXES = 4096;
 
 /** True when the name as asked has capitals, so the reply must be built from and patched to another case. */
 export function hasMixedCase(query: Query): boolean {
