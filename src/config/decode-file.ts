@@ -13,7 +13,7 @@ import type {
   TcpConfig, Upstream,
 } from './types.js';
 import {
-  parseCidr, parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor,
+  parseAdvertiseAddress, parseCidr, parseDatacenter, parseDomain, parseIpList, parseLogLevel, parseRecursor,
   type LogLevel, type Parsed,
 } from './values.js';
 
@@ -196,7 +196,7 @@ function decodeDns(r: ObjectReader): DnsPart | undefined {
   if (strategy !== undefined && strategy !== 'sequential' && strategy !== 'random') {
     r.fail(ErrorCode.CONFIG_VALUE, 'recursor_strategy', `must be "sequential" or "random", got "${strategy}"`);
   }
-  const timeout = r.duration('recursor_timeout');
+  const timeout = r.duration('recursor_timeout', TIMER_BOUND);
   if (timeout !== undefined && timeout < 1) r.fail(ErrorCode.CONFIG_VALUE, 'recursor_timeout', 'must be at least 1ms');
   const part = defined<DnsPart>({
     nodeTtl: r.duration('node_ttl', TTL_BOUND),
@@ -246,14 +246,26 @@ function decodeConnect(r: ObjectReader): FilePart['connect'] {
   return part;
 }
 
+/**
+ * A bound of a proxy port range. 0 has no meaning here: a proxy given port 0 would have no port at all.
+ * (Consul's sidecar_min_port = 0 turns automatic assignment off; connect-dns always assigns, so it is refused.)
+ */
+function rangePort(r: ObjectReader, key: string): number | undefined {
+  const port = r.port(key);
+  if (port === 0) {
+    r.fail(ErrorCode.CONFIG_VALUE, key, 'must be a port from 1 to 65535 (proxies are given ports from this range), got 0');
+  }
+  return port;
+}
+
 function decodePorts(r: ObjectReader): FilePart['ports'] {
   const part = defined({
     dns: r.port('dns'),
     http: r.int('http', { min: -1, max: 65535 }),
-    proxyMinPort: r.port('proxy_min_port'),
-    proxyMaxPort: r.port('proxy_max_port'),
-    sidecarMinPort: r.port('sidecar_min_port'),
-    sidecarMaxPort: r.port('sidecar_max_port'),
+    proxyMinPort: rangePort(r, 'proxy_min_port'),
+    proxyMaxPort: rangePort(r, 'proxy_max_port'),
+    sidecarMinPort: rangePort(r, 'sidecar_min_port'),
+    sidecarMaxPort: rangePort(r, 'sidecar_max_port'),
   });
   r.ignore(...IGNORED_PORTS);
   r.finish();
@@ -298,7 +310,7 @@ export function decodeFile(root: Plain, ctx: DecodeContext): FilePart {
     altDomain: parsed(r, 'alt_domain', r.string('alt_domain'), parseDomain),
     ...decodeRecursors(r),
     clientAddresses: parsed(r, 'client_addr', r.string('client_addr'), parseIpList),
-    advertiseAddr: parsed(r, 'advertise_addr', r.string('advertise_addr'), parseIpAddress),
+    advertiseAddr: parsed(r, 'advertise_addr', r.string('advertise_addr'), parseAdvertiseAddress),
     dnsAddresses,
     ports: ports && decodePorts(ports),
     dns: dnsConfig && decodeDns(dnsConfig),

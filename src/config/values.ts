@@ -36,6 +36,14 @@ export function parseIpAddress(text: string): Parsed<string> {
   return isIp(text) ? { value: ipText(text) } : { error: notAnIp(text) };
 }
 
+/** advertise_addr / --advertise: an IP clients can reach, so never the "any" address (Consul refuses it too). */
+export function parseAdvertiseAddress(text: string): Parsed<string> {
+  const p = parseIpAddress(text);
+  if ('error' in p) return p;
+  if (isWildcard(p.value)) return { error: `must be an address clients can reach, not the "any" address, got "${text}"` };
+  return p;
+}
+
 /** Consul's client_addr / addresses.dns: one or more IPs separated by spaces. */
 export function parseIpList(text: string): Parsed<string[]> {
   const parts = text.split(/\s+/).filter((p) => p !== '');
@@ -90,11 +98,17 @@ export function parseLogLevel(text: string): Parsed<LogLevel> {
   return { error: `must be one of ${LogLevel.join(', ')}, got "${text}"` };
 }
 
-/** Consul lower-cases the datacenter and allows only [a-z0-9_-]. */
+/** The longest DNS label (RFC 1035 §2.3.4). */
+export const MAX_LABEL = 63;
+
+/** Consul lower-cases the datacenter and allows only [a-z0-9_-]; it is a label of every name we answer. */
 export function parseDatacenter(text: string): Parsed<string> {
   const lower = text.toLowerCase();
   if (!/^[a-z0-9_-]+$/.test(lower)) {
     return { error: `must be letters, digits, '_' or '-' only, got "${text}"` };
+  }
+  if (lower.length > MAX_LABEL) {
+    return { error: `must be at most ${MAX_LABEL} characters (it is a DNS label in every answer), got ${lower.length}` };
   }
   return { value: lower };
 }
