@@ -4,6 +4,8 @@ import type { Upstream } from './types.js';
 
 export type Parsed<T> = { readonly value: T } | { readonly error: string };
 
+/** The longest DNS label (RFC 1035 §2.3.4). */
+export const MAX_LABEL = 63;
 const LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 
 /** A host name: dot-separated labels of letters, digits, '-' and '_' (a trailing dot allowed). */
@@ -16,6 +18,10 @@ export function isHostName(text: string): boolean {
 /** A DNS zone name as Consul stores it: lower-case, fully qualified ("Consul" → "consul."). */
 export function parseDomain(text: string): Parsed<string> {
   if (!isHostName(text)) {
+    const bare = text.endsWith('.') ? text.slice(0, -1) : text;
+    const long = bare.split('.').find((l) => l.length > MAX_LABEL);
+    if (long !== undefined) return { error: `has a label longer than ${MAX_LABEL} characters ("${long.slice(0, 20)}…" has ${long.length})` };
+    if (bare.length > 253) return { error: `must be at most 253 characters, got ${bare.length}` };
     return { error: `must be a DNS name (labels of 1-63 letters, digits, '-' or '_'), got "${text}"` };
   }
   const lower = text.toLowerCase();
@@ -97,9 +103,6 @@ export function parseLogLevel(text: string): Parsed<LogLevel> {
   if (level) return { value: level };
   return { error: `must be one of ${LogLevel.join(', ')}, got "${text}"` };
 }
-
-/** The longest DNS label (RFC 1035 §2.3.4). */
-export const MAX_LABEL = 63;
 
 /** Consul lower-cases the datacenter and allows only [a-z0-9_-]; it is a label of every name we answer. */
 export function parseDatacenter(text: string): Parsed<string> {
