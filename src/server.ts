@@ -6,11 +6,12 @@ import { createRegistry, type Registry } from './catalog/registry.js';
 import { snapshotLinks, snapshotSize } from './catalog/snapshot.js';
 import type { Snapshot } from './catalog/types.js';
 import { loadConfig, type ConfigFlags } from './config/load.js';
+import { problemRecords } from './config/problems.js';
 import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { createDnsServer, type DnsServer } from './dns/server.js';
 import { startWorkers, type WorkerPool } from './cluster/pool.js';
-import { CdnsError } from './errors.js';
+import { CdnsError, ConfigError } from './errors.js';
 import type { Forwarder } from './forward/forwarder.js';
 import { createHealthRunner } from './health/runner.js';
 import { openStateFile, type PersistedState, type StateFile } from './persist/state-file.js';
@@ -200,7 +201,9 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
       return true;
     } catch (err) {
       if (err instanceof CdnsError) {
-        logger.error({ code: err.code }, `reload failed, still serving the last good configuration: ${err.message}`);
+        // Each problem as data too (file, key, reason), so a log pipeline need not parse the message.
+        const problems = err instanceof ConfigError ? { problems: problemRecords(err) } : {};
+        logger.error({ code: err.code, ...problems }, `reload failed, still serving the last good configuration: ${err.message}`);
         return false;
       }
       logger.error({ err }, 'reload failed, still serving the last good configuration');

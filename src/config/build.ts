@@ -1,6 +1,7 @@
 // Turns the merged parts into the final Config: defaults filled in, cross-file rules checked.
 import os from 'node:os';
 import { ConfigError, ErrorCode } from '../errors.js';
+import { checkCrossKeys, checkPortRange } from './cross-keys.js';
 import type { Merged } from './merge.js';
 import type { Config, DnsConfig, PreparedQueryDefinition } from './types.js';
 import { isLoopback, isWildcard } from './values.js';
@@ -88,14 +89,6 @@ export const DEFAULT_RECURSION_ALLOW: readonly string[] = [
   '127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7',
 ];
 
-function checkRange(m: Merged, which: 'proxy' | 'sidecar', min: number, max: number): void {
-  if (min <= max) return;
-  const key = `ports.${which}MaxPort`;
-  const file = m.origins.get(key) ?? m.origins.get(`ports.${which}MinPort`) ?? '<defaults>';
-  throw new ConfigError(ErrorCode.CONFIG_VALUE, { file, key: `ports.${which}_max_port` },
-    `must not be below ports.${which}_min_port (${min}), got ${max}`);
-}
-
 /** Names (case-insensitive, as DNS asks) and IDs must each name one query across all files. */
 function checkQueries(queries: readonly PreparedQueryDefinition[]): void {
   const seen = new Map<string, PreparedQueryDefinition>();
@@ -118,13 +111,9 @@ export function buildConfig(
 ): Config {
   const p = m.part;
   const ports = { ...DEFAULT_PORTS, ...p.ports };
-  checkRange(m, 'proxy', ports.proxyMinPort, ports.proxyMaxPort);
-  checkRange(m, 'sidecar', ports.sidecarMinPort, ports.sidecarMaxPort);
+  checkPortRange(m, 'proxy', ports.proxyMinPort, ports.proxyMaxPort);
+  checkPortRange(m, 'sidecar', ports.sidecarMinPort, ports.sidecarMaxPort);
   const domain = p.domain ?? 'consul.';
-  if (p.altDomain !== undefined && p.altDomain === domain) {
-    throw new ConfigError(ErrorCode.CONFIG_VALUE, { file: m.origins.get('altDomain') ?? '<defaults>', key: 'alt_domain' },
-      `must differ from domain (${domain})`);
-  }
   const clientAddresses = p.clientAddresses ?? ['127.0.0.1'];
   const preparedQueries = p.preparedQueries ?? [];
   checkQueries(preparedQueries);
@@ -166,5 +155,6 @@ export function buildConfig(
     ignoredKeys: extra.ignoredKeys,
     files: extra.files,
   };
+  checkCrossKeys(m, config);
   return config;
 }

@@ -1,6 +1,7 @@
 // Decodes one check definition (snake_case or the API's CamelCase) and checks that its kind is coherent.
 import { ErrorCode } from '../errors.js';
 import { IGNORED_CHECK } from './ignored-keys.js';
+import { isHttpToken, parseCheckTcp, parseCheckUrl } from './check-targets.js';
 import { TIMER_BOUND, type ObjectReader } from './reader.js';
 import type { CheckDefinition, HealthStatus } from './types.js';
 
@@ -43,17 +44,31 @@ export function decodeCheck(r: ObjectReader, inService: boolean): CheckDefinitio
   }
   if (ttl !== undefined) {
     if (ttl <= 0) r.fail(ErrorCode.CONFIG_VALUE, 'ttl', 'must be more than 0');
+    // Kept in whole milliseconds: less would become 0, a TTL that expires as it is set.
+    if (ttl < 1) r.fail(ErrorCode.CONFIG_VALUE, 'ttl', `must be at least 1ms, got ${ttl}ms`);
     if (interval !== undefined) r.fail(ErrorCode.CONFIG_VALUE, 'interval', 'a ttl check takes no interval');
   }
   const kind = kinds[0];
   if ((kind === 'http' || kind === 'tcp' || kind === 'args') && (interval === undefined || interval <= 0)) {
     r.fail(ErrorCode.CONFIG_VALUE, 'interval', `a ${kind === 'args' ? 'script' : kind} check needs an interval more than 0`);
   }
-  if (http !== undefined && !/^https?:\/\/[^/\s]+/i.test(http)) {
-    r.fail(ErrorCode.CONFIG_VALUE, 'http', `must be an http:// or https:// URL, got "${http}"`);
+  // Kept in whole milliseconds: less would become 0, which the runner reads as "not set".
+  if (interval !== undefined && interval > 0 && interval < 1) {
+    r.fail(ErrorCode.CONFIG_VALUE, 'interval', `must be at least 1ms, got ${interval}ms`);
   }
-  if (tcp !== undefined && !/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(tcp)) {
-    r.fail(ErrorCode.CONFIG_VALUE, 'tcp', `must be host:port ([v6]:port for IPv6), got "${tcp}"`);
+  if (http !== undefined) {
+    const url = parseCheckUrl(http);
+    if ('error' in url) r.fail(ErrorCode.CONFIG_VALUE, 'http', url.error);
+  }
+  if (tcp !== undefined) {
+    const target = parseCheckTcp(tcp);
+    if ('error' in target) r.fail(ErrorCode.CONFIG_VALUE, 'tcp', target.error);
+  }
+  if (method !== undefined && method !== '' && !isHttpToken(method)) {
+    r.fail(ErrorCode.CONFIG_VALUE, 'method', `must be an HTTP method like "GET" or "POST", got "${method}"`);
+  }
+  for (const name of Object.keys(header ?? {})) {
+    if (!isHttpToken(name)) r.fail(ErrorCode.CONFIG_VALUE, `header.${name}`, 'is not a valid HTTP header name');
   }
   if (args !== undefined && args.length === 0) r.fail(ErrorCode.CONFIG_VALUE, 'args', 'must name a program');
   if (!inService && id === undefined && name === undefined) {

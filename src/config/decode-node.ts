@@ -8,7 +8,7 @@ import type { NodeDefinition } from './types.js';
 export function decodeNode(r: ObjectReader): NodeDefinition {
   const node = r.string('node', { nonEmpty: true });
   if (node === undefined) r.fail(ErrorCode.CONFIG_VALUE, 'node', 'a node needs a name');
-  const address = readAddress(r, 'address');
+  const address = readAddress(r, 'address', { reachable: true });
   if (address === undefined || address === '') r.fail(ErrorCode.CONFIG_VALUE, 'address', 'a node needs an address (an IP or a host name)');
   const meta = readMeta(r, 'meta') ?? {};
   const services = r.objects('services', { camel: true }).map(decodeService);

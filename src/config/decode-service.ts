@@ -5,7 +5,7 @@ import { decodeChecks } from './decode-check.js';
 import { IGNORED_SERVICE, IGNORED_UNMANAGED_PROXY } from './ignored-keys.js';
 import type { ObjectReader } from './reader.js';
 import type { ManagedProxyDefinition, ProxyConfig, ServiceDefinition } from './types.js';
-import { isHostName } from './values.js';
+import { isHostName, isWildcard, MAX_LABEL } from './values.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type SidecarDefinition = NonNullable<NonNullable<ServiceDefinition['connect']>['sidecarService']>;
@@ -27,11 +27,17 @@ export function readMeta(r: ObjectReader, key: string): Record<string, string> |
   return meta;
 }
 
-/** An address field: empty, an IP literal or a host name. */
-export function readAddress(r: ObjectReader, key: string): string | undefined {
+/**
+ * An address field: empty, an IP literal or a host name. With `reachable`, an address answered to clients,
+ * so not the "any" address (Consul refuses it for services: "Invalid service address").
+ */
+export function readAddress(r: ObjectReader, key: string, opts: { reachable?: boolean } = {}): string | undefined {
   const a = r.string(key);
   if (a !== undefined && a !== '' && !isIp(a) && !isHostName(a)) {
     r.fail(ErrorCode.CONFIG_VALUE, key, `must be an IP address or a host name, got "${a}"`);
+  }
+  if (a !== undefined && opts.reachable && isIp(a) && isWildcard(a)) {
+    r.fail(ErrorCode.CONFIG_VALUE, key, `must be an address clients can reach, not the "any" address, got "${a}"`);
   }
   return a;
 }
@@ -106,7 +112,7 @@ function decodeFields(r: ObjectReader, sidecar: boolean): Mutable<Partial<Servic
   const name = r.string('name', { nonEmpty: true });
   if (name === undefined && !sidecar) r.fail(ErrorCode.CONFIG_VALUE, 'name', 'a service needs a name');
   const tags = r.strings('tags');
-  const address = readAddress(r, 'address');
+  const address = readAddress(r, 'address', { reachable: true });
   const port = r.port('port');
   const meta = readMeta(r, 'meta');
   const weights = readWeights(r);
@@ -154,13 +160,33 @@ function decodeConnect(r: ObjectReader): NonNullable<ServiceDefinition['connect'
   return c;
 }
 
+/** Why `<tag>.<name>.service…` can never be asked for this tag, or undefined when it can (tags may hold dots). */
+function tagProblem(tag: string): string | undefined {
+  const labels = tag.split('.');
+  if (labels.some((l) => l === '')) return tag === '' ? 'it is empty' : 'it has an empty label (a leading, trailing or doubled ".")';
+  if (labels.some((l) => l.length > MAX_LABEL)) return `it has a part longer than ${MAX_LABEL} characters`;
+  return undefined;
+}
+
+/** Consul's warnings for names that register but that no DNS question can reach, with file and key. */
+function warnUndiscoverable(r: ObjectReader, f: Partial<ServiceDefinition>): void {
+  const where = `${r.ctx.file}: ${r.pathOf('name')}`;
+  if (f.name !== undefined && /[^A-Za-z0-9-]/.test(f.name)) {
+    r.ctx.warnings.push(`${where}: service name "${f.name}" will not be discoverable via DNS `
+      + 'due to invalid characters (use letters, digits and dashes)');
+  } else if (f.name !== undefined && f.name.length > MAX_LABEL) {
+    r.ctx.warnings.push(`${where}: service name "${f.name}" will not be discoverable via DNS `
+      + `due to it being too long (a DNS label has 1-${MAX_LABEL} characters, it has ${f.name.length})`);
+  }
+  (f.tags ?? []).forEach((tag, i) => {
+    const problem = tagProblem(tag);
+    if (problem) r.ctx.warnings.push(`${r.ctx.file}: ${r.pathOf('tags')}[${i}]: tag ${JSON.stringify(tag)} will not be discoverable via DNS: ${problem}`);
+  });
+}
+
 export function decodeService(r: ObjectReader): ServiceDefinition {
   const f = decodeFields(r, false);
-  if (f.name !== undefined && /[^A-Za-z0-9-]/.test(f.name)) {
-    // Consul's own warning: such a name registers, but no DNS question can reach it.
-    r.ctx.warnings.push(`${r.ctx.file}: ${r.path}: service name "${f.name}" will not be discoverable via DNS `
-      + 'due to invalid characters (use letters, digits and dashes)');
-  }
+  warnUndiscoverable(r, f);
   return {
     ...f,
     name: f.name ?? '',

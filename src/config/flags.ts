@@ -2,7 +2,7 @@
 import { ConfigError, ErrorCode } from '../errors.js';
 import type { FilePart } from './decode-file.js';
 import {
-  parseDatacenter, parseDomain, parseIpAddress, parseIpList, parseLogLevel, parseRecursor, type Parsed,
+  parseAdvertiseAddress, parseDatacenter, parseDomain, parseIpList, parseLogLevel, parseRecursor, type Parsed,
 } from './values.js';
 
 /** From the CLI; every one optional; flags win over files. */
@@ -48,7 +48,7 @@ export function parseFlags(flags: ConfigFlags): FlagsPart {
     if (v !== undefined) part[key] = v;
   };
   set('clientAddresses', value('--client', flags.client, parseIpList));
-  set('advertiseAddr', value('--advertise', flags.advertise, parseIpAddress));
+  set('advertiseAddr', value('--advertise', flags.advertise, parseAdvertiseAddress));
   if (flags.dnsPort !== undefined) {
     if (!Number.isInteger(flags.dnsPort) || flags.dnsPort < 0 || flags.dnsPort > 65535) {
       bad('--dns-port', `must be a port number 0-65535, got ${String(flags.dnsPort)}`);

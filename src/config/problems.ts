@@ -21,3 +21,17 @@ export function toConfigError(problems: readonly ConfigError[]): ConfigError | u
   if (problems.length === 0) return undefined;
   return problems.length === 1 ? problems[0] : new ConfigProblems(problems);
 }
+
+/** A problem as log data: code, file, key path, line/column when known, and the reason alone. */
+export interface ProblemRecord {
+  readonly code: string;
+  readonly file: string;
+  readonly key?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly reason: string;
+}
+
+export function problemRecords(err: ConfigError): ProblemRecord[] {
+  return configProblems(err).map((p) => ({ code: p.code, ...p.location, reason: p.reason }));
+}

@@ -1,6 +1,7 @@
 // A checked view of one config object: typed getters, HCL block lists undone, unknown keys reported.
 import { ConfigError, ErrorCode } from '../errors.js';
 import { parseDuration } from './duration.js';
+import type { Parsed } from './values.js';
 
 export interface DecodeContext {
   readonly file: string;
@@ -271,4 +272,17 @@ export class ObjectReader {
       throw new ConfigError(ErrorCode.CONFIG_UNKNOWN_KEY, { file: this.ctx.file, key: joinPath(this.path, written) }, `unknown key${hint}`);
     }
   }
+}
+
+/** A string key parsed by `parse`; its error becomes the key's CONFIG_VALUE problem. */
+export function parsed<T>(r: ObjectReader, key: string, text: string | undefined, parse: (t: string) => Parsed<T>): T | undefined {
+  if (text === undefined) return undefined;
+  const p = parse(text);
+  return 'error' in p ? r.fail(ErrorCode.CONFIG_VALUE, key, p.error) : p.value;
+}
+
+/** Drops undefined members so merging never overwrites a value with "not said". */
+export function defined<T extends object>(obj: T): T | undefined {
+  const out = Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+  return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -4,6 +4,8 @@ import type { Upstream } from './types.js';
 
 export type Parsed<T> = { readonly value: T } | { readonly error: string };
 
+/** The longest DNS label (RFC 1035 §2.3.4). */
+export const MAX_LABEL = 63;
 const LABEL = /^[A-Za-z0-9_-]{1,63}$/;
 
 /** A host name: dot-separated labels of letters, digits, '-' and '_' (a trailing dot allowed). */
@@ -16,6 +18,10 @@ export function isHostName(text: string): boolean {
 /** A DNS zone name as Consul stores it: lower-case, fully qualified ("Consul" → "consul."). */
 export function parseDomain(text: string): Parsed<string> {
   if (!isHostName(text)) {
+    const bare = text.endsWith('.') ? text.slice(0, -1) : text;
+    const long = bare.split('.').find((l) => l.length > MAX_LABEL);
+    if (long !== undefined) return { error: `has a label longer than ${MAX_LABEL} characters ("${long.slice(0, 20)}…" has ${long.length})` };
+    if (bare.length > 253) return { error: `must be at most 253 characters, got ${bare.length}` };
     return { error: `must be a DNS name (labels of 1-63 letters, digits, '-' or '_'), got "${text}"` };
   }
   const lower = text.toLowerCase();
@@ -34,6 +40,14 @@ function notAnIp(text: string): string {
 
 export function parseIpAddress(text: string): Parsed<string> {
   return isIp(text) ? { value: ipText(text) } : { error: notAnIp(text) };
+}
+
+/** advertise_addr / --advertise: an IP clients can reach, so never the "any" address (Consul refuses it too). */
+export function parseAdvertiseAddress(text: string): Parsed<string> {
+  const p = parseIpAddress(text);
+  if ('error' in p) return p;
+  if (isWildcard(p.value)) return { error: `must be an address clients can reach, not the "any" address, got "${text}"` };
+  return p;
 }
 
 /** Consul's client_addr / addresses.dns: one or more IPs separated by spaces. */
@@ -90,11 +104,14 @@ export function parseLogLevel(text: string): Parsed<LogLevel> {
   return { error: `must be one of ${LogLevel.join(', ')}, got "${text}"` };
 }
 
-/** Consul lower-cases the datacenter and allows only [a-z0-9_-]. */
+/** Consul lower-cases the datacenter and allows only [a-z0-9_-]; it is a label of every name we answer. */
 export function parseDatacenter(text: string): Parsed<string> {
   const lower = text.toLowerCase();
   if (!/^[a-z0-9_-]+$/.test(lower)) {
     return { error: `must be letters, digits, '_' or '-' only, got "${text}"` };
+  }
+  if (lower.length > MAX_LABEL) {
+    return { error: `must be at most ${MAX_LABEL} characters (it is a DNS label in every answer), got ${lower.length}` };
   }
   return { value: lower };
 }
