@@ -30,11 +30,16 @@ export function buildIpRecord(owner: string, address: string, ttl: number): Rr |
   return ipFamily(ip) === 4 ? { type: 'A', name: owner, ttl, address: ip } : { type: 'AAAA', name: owner, ttl, address: ip };
 }
 
-/** A standalone server is its own name server: the local node, skipped if its name is not a hostname label. */
+/**
+ * A standalone server is its own name server: the local node, skipped if its name is not a hostname label
+ * (Consul only warns about a node name over 63 octets; the zone's SOA must still answer).
+ */
 export function buildNameServers(zone: string, snapshot: Snapshot, ctx: ResolveContext): { ns: NsRecord[]; glue: Rr[] } {
   const node = snapshot.localNode;
-  if (!/^[A-Za-z0-9-]+$/.test(node.name)) return { ns: [], glue: [] };
+  if (!/^[A-Za-z0-9-]{1,63}$/.test(node.name)) return { ns: [], glue: [] };
   const target = `${node.name}.node.${snapshot.datacenter}.${zone}`.toLowerCase();
+  // 253 characters of dotted text (plus the root) is the 255-octet wire limit.
+  if (target.length > 254) return { ns: [], glue: [] };
   const ttl = ctx.dns.nodeTtl;
   const glue = buildIpRecord(target, node.address, ttl);
   return { ns: [{ type: 'NS', name: zone, ttl, target }], glue: glue ? [glue] : [] };

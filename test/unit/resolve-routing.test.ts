@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSnapshot } from '../../src/catalog/snapshot.js';
 import type { Snapshot } from '../../src/catalog/types.js';
+import { encodeAnswer } from '../../src/dns/codec.js';
 import { DnsClass, Rcode } from '../../src/dns/records.js';
 import type { Answer } from '../../src/dns/records.js';
 import { resolveQuery } from '../../src/resolve/resolve.js';
@@ -97,15 +98,18 @@ describe('apex', () => {
     const neg = answered(resolveQuery(buildQuery('nosuch.node.consul.', 'A'), snapshot, c));
     assert.equal(neg.authority[0]?.ttl, 4, 'the negative TTL is min_ttl');
   });
-  it('a local node name that is not a hostname label gives an empty NS set', () => {
-    const input = referenceCatalog({ managedProxyPassing: false });
-    const dotted = createSnapshot({ ...input, localNode: { ...input.localNode, name: 'my.server' } }, 1);
-    const soa = answered(resolveQuery(buildQuery('consul.', 'SOA'), dotted, ctx()));
-    assert.equal(soa.answer.length, 1);
-    assert.deepEqual([soa.authority, soa.additional], [[], []]);
-    const ns = answered(resolveQuery(buildQuery('consul.', 'NS'), dotted, ctx()));
-    assert.deepEqual([ns.rcode, ns.answer, ns.additional], [Rcode.NOERROR, [], []]);
-  });
+  for (const [what, name] of [['dotted', 'my.server'], ['over 63 octets', 'n'.repeat(64)]] as const) {
+    it(`a local node name that is not a hostname label (${what}) gives an empty NS set, and the SOA still encodes`, () => {
+      const input = referenceCatalog({ managedProxyPassing: false });
+      const odd = createSnapshot({ ...input, localNode: { ...input.localNode, name } }, 1);
+      const soa = answered(resolveQuery(buildQuery('consul.', 'SOA'), odd, ctx()));
+      assert.equal(soa.answer.length, 1);
+      assert.deepEqual([soa.authority, soa.additional], [[], []]);
+      const ns = answered(resolveQuery(buildQuery('consul.', 'NS'), odd, ctx()));
+      assert.deepEqual([ns.rcode, ns.answer, ns.additional], [Rcode.NOERROR, [], []]);
+      assert.ok(encodeAnswer(buildQuery('consul.', 'SOA'), soa, { ra: false, compress: true, udpPayloadSize: 1232 }).length > 12);
+    });
+  }
   it('an IPv6 local node gets AAAA glue, and the NS target is lower-cased', () => {
     const input = referenceCatalog({ managedProxyPassing: false });
     const v6 = createSnapshot({ ...input, localNode: { ...input.localNode, name: 'Ref-Node', address: '::1' } }, 1);
