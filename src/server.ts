@@ -11,7 +11,7 @@ import type { Config } from './config/types.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { createDnsServer, type DnsServer } from './dns/server.js';
 import { startWorkers, type WorkerPool } from './cluster/pool.js';
-import { CdnsError, ConfigError } from './errors.js';
+import { CdnsError, ConfigError, ErrorCode } from './errors.js';
 import type { Forwarder } from './forward/forwarder.js';
 import { createHealthRunner } from './health/runner.js';
 import { openStateFile, type PersistedState, type StateFile } from './persist/state-file.js';
@@ -68,7 +68,9 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
     stateFile = openStateFile(config.dataDir, () => ({
       registry: (registry as Registry).exportState(),
       proxyPorts: proxyPorts((registry as Registry).current()),
-    }), logger.child({ component: 'persist' }));
+    }), logger.child({ component: 'persist' }), {
+      ...(prometheus ? { onWriteError: (err) => prometheus.stateWriteFailed(err.errno) } : {}),
+    });
     persisted = stateFile.load();
   }
   const previousPorts = persisted ? new Map(Object.entries(persisted.proxyPorts)) : undefined;
@@ -82,7 +84,13 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
   reg.subscribe(reportCatalog);
   if (persisted) reg.restoreState(persisted.registry);
   const persist = stateFile ? () => (stateFile as StateFile).save() : () => Promise.resolve();
-  await persist(); // records the proxy ports allocated at this start
+  // Records the proxy ports allocated at this start. A data dir that cannot be written (read-only, full) does
+  // not stop DNS: the loaded state is served, API writes answer 500 naming the errno, and the write is retried.
+  await persist().catch((err: unknown) => {
+    if (!(err instanceof CdnsError) || err.code !== ErrorCode.PERSIST_FAILED) throw err;
+    logger.error({ dataDir: config.dataDir, err: err.message },
+      'the data dir cannot be written: serving the loaded state; API writes fail until a state write succeeds');
+  });
 
   const health = createHealthRunner({ registry: reg, logger: logger.child({ component: 'health' }), enableScriptChecks: () => current.enableScriptChecks });
   let httpAddr = '';
@@ -232,6 +240,7 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
         watcher?.close();
         await runCleanup();
         await persist().catch((err: unknown) => logger.error({ err }, 'could not persist state at stop'));
+        stateFile?.close();
         logger.info('stopped');
       })();
       return closing;

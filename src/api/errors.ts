@@ -42,7 +42,8 @@ export function toHttpProblem(err: unknown): HttpProblem {
   }
   if (err instanceof CdnsError) {
     const status = STATUS[err.code] ?? 500;
-    return { status, reason: oneLine(err.message), internal: status >= 500 };
+    // A failed state write is logged by the persister once per fault episode, not once per refused request.
+    return { status, reason: oneLine(err.message), internal: status >= 500 && err.code !== ErrorCode.PERSIST_FAILED };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { status: 500, reason: oneLine(message || 'internal error'), internal: true };

@@ -8,6 +8,8 @@ export interface PrometheusMetrics extends DnsMetrics {
   /** The Content-Type of render()'s text (Prometheus text format 0.0.4). */
   readonly contentType: string;
   render(): Promise<string>;
+  /** A state file write failed (retries included); `errno` is the OS's code, undefined for other failures. */
+  stateWriteFailed(errno: string | undefined): void;
 }
 
 /** 10 µs – 1 s: an in-zone answer from cached bytes is tens of µs, a slow upstream hundreds of ms. */
@@ -158,6 +160,7 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
   const dropped = new Map<string, Float64Array>(); // reason → [udp, tcp]
   const upstreams = new Map<string, UpstreamCell>();
   const catalog = { instances: 0, nodes: 0 };
+  const stateWriteErrors = new Map<string, number>();
   const build = new HistogramCell({}, BUILD_BUCKETS);
 
   function newQueryCell(zone: QueryZone, qtype: number, rcode: number, proto: Transport): CountCell {
@@ -214,6 +217,8 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
     () => [[{}, catalog.instances]]);
   collected('gauge', registry, 'connect_dns_catalog_nodes', 'Nodes in the current catalog snapshot.', [],
     () => [[{}, catalog.nodes]]);
+  collected('counter', registry, 'connect_dns_state_write_errors_total', 'State file writes that failed (ENOSPC, EROFS, ...), by errno.',
+    ['errno'], () => [...stateWriteErrors].map(([errno, n]) => [{ errno }, n]));
   new CellHistogram({ name: 'connect_dns_snapshot_build_duration_seconds', help: 'Time to build and publish a catalog snapshot.',
     labelNames: [], buckets: BUILD_BUCKETS, registry }, () => [build]);
 
@@ -263,6 +268,12 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
       cell.results[i] = (cell.results[i] as number) + 1;
       cell.up = i === 0 ? 1 : 0;
       if (i === 0) cell.latency.observe(seconds);
+    },
+
+    stateWriteFailed(errno: string | undefined): void {
+      const seen = errno ?? 'other';
+      const label = stateWriteErrors.has(seen) || stateWriteErrors.size < MAX_REASONS ? seen : 'other';
+      stateWriteErrors.set(label, (stateWriteErrors.get(label) ?? 0) + 1);
     },
 
     catalog(instances: number, nodes: number, buildSeconds: number): void {

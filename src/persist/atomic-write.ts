@@ -1,7 +1,7 @@
 // Crash-safe file replacement: temp file in the same dir, fsync, rename over the old file, fsync the directory.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { DIR_SYNC_UNSUPPORTED, nodeDurableFs, type DurableFs, type DurableHandle } from './durable-fs.js';
 import { errnoOf, toPersistFailure } from './persist-error.js';
 
 const TEMP_MARK = '.tmp-';
@@ -25,35 +25,45 @@ export function ensureDir(dir: string): void {
   }
 }
 
+export interface TempCleanup {
+  readonly removed: readonly string[];
+  /** Temps that could not be removed (a read-only data dir): harmless, they are never read, only named. */
+  readonly kept: readonly { readonly name: string; readonly errno: string }[];
+}
+
 /** Removes temp files left by interrupted writes; they were never renamed, so no acknowledged write is in them. */
-export function removeLeftoverTemps(dir: string, base: string): string[] {
+export function removeLeftoverTemps(dir: string, base: string): TempCleanup {
   const removed: string[] = [];
+  const kept: { name: string; errno: string }[] = [];
   for (const name of readdirSync(dir)) {
     if (!isTempOf(base, name)) continue;
     try {
       unlinkSync(join(dir, name));
       removed.push(name);
     } catch (err) {
-      if (errnoOf(err) !== 'ENOENT') throw err;
+      const errno = errnoOf(err);
+      if (errno !== 'ENOENT') kept.push({ name, errno: errno ?? String(err) });
     }
   }
-  return removed;
+  return { removed, kept };
 }
 
 /**
  * Replaces `dir/base` with `text` so that after a crash at any point the file holds either the old or the new
  * content, and resolves only once the new content and its directory entry are on disk.
- * Rejects with PersistError (PERSIST_FAILED, errno kept); the old file is then untouched.
+ * Rejects with PersistError (PERSIST_FAILED, errno and operation kept). A failure before the rename leaves the
+ * old file untouched and removes the temp file; a failed directory fsync comes after the rename, so the final
+ * name then holds the whole new file, but its entry may not be durable yet.
  */
-export async function writeFileDurably(dir: string, base: string, text: string): Promise<void> {
+export async function writeFileDurably(dir: string, base: string, text: string, fs: DurableFs = nodeDurableFs): Promise<void> {
   const target = join(dir, base);
   const temp = join(dir, `${base}${TEMP_MARK}${process.pid}-${++tempSeq}`);
   let step = 'creating the temp file';
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  let fh: DurableHandle | undefined;
   try {
-    fh = await open(temp, 'wx', 0o600);
+    fh = await fs.createExclusive(temp);
     step = 'writing';
-    await fh.writeFile(text, 'utf8');
+    await fh.writeFile(text);
     step = 'fsync';
     await fh.sync();
     step = 'closing';
@@ -61,32 +71,17 @@ export async function writeFileDurably(dir: string, base: string, text: string):
     fh = undefined;
     await closing.close();
     step = 'renaming over the old file';
-    await rename(temp, target);
+    await fs.rename(temp, target);
   } catch (err) {
     await fh?.close().catch(() => undefined);
     // A failed fsync means the page cache may have dropped the data: never reuse the temp file, drop it.
-    await rm(temp, { force: true }).catch(() => undefined);
+    await fs.remove(temp).catch(() => undefined);
     throw toPersistFailure(err, target, step);
   }
   try {
-    await syncDir(dir);
+    await fs.syncDir(dir);
   } catch (err) {
     throw toPersistFailure(err, target, 'fsync of the directory');
-  }
-}
-
-// Some filesystems cannot fsync a directory; there the rename is as durable as it gets.
-const UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP']);
-
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } catch (err) {
-    if (!UNSUPPORTED.has(errnoOf(err) ?? '')) throw err;
-  } finally {
-    await dh.close();
   }
 }
 
@@ -96,7 +91,7 @@ function syncDirSync(dir: string): void {
   try {
     fsyncSync(fd);
   } catch (err) {
-    if (!UNSUPPORTED.has(errnoOf(err) ?? '')) throw err;
+    if (!DIR_SYNC_UNSUPPORTED.has(errnoOf(err) ?? '')) throw err;
   } finally {
     closeSync(fd);
   }

@@ -8,11 +8,15 @@ export class PersistError extends CdnsError {
     readonly reason: string,
     /** The system error code (ENOSPC, EROFS, EACCES, ...) when the OS refused; undefined for bad content. */
     readonly errno?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { readonly operation?: string },
   ) {
     super(code, `${file}: ${reason}`, options);
     this.name = 'PersistError';
+    this.operation = options?.operation;
   }
+
+  /** The step that failed ("writing", "fsync", "renaming over the old file", ...), for logs and metrics. */
+  readonly operation: string | undefined;
 }
 
 /** Wraps a failed file operation, keeping its errno so operators see ENOSPC or EROFS, not a stack trace. */
@@ -21,7 +25,7 @@ export function toPersistFailure(err: unknown, file: string, action: string): Pe
   const errno = errnoOf(err);
   const detail = err instanceof Error ? err.message : String(err);
   const reason = errno ? `${action} failed: ${errno} (${detail})` : `${action} failed: ${detail}`;
-  return new PersistError(ErrorCode.PERSIST_FAILED, file, reason, errno, { cause: err });
+  return new PersistError(ErrorCode.PERSIST_FAILED, file, reason, errno, { cause: err, operation: action });
 }
 
 export function errnoOf(err: unknown): string | undefined {

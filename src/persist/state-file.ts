@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import type { RegistryState } from '../catalog/registry.js';
 import type { Logger } from '../log.js';
 import { ensureDir, removeLeftoverTemps, writeFileDurably } from './atomic-write.js';
+import type { DurableFs } from './durable-fs.js';
 import { buildEnvelope, parseEnvelope } from './envelope.js';
 import { parsePersistedState } from './payload.js';
 import { errnoOf, PersistError, toPersistFailure } from './persist-error.js';
+import { createWriteEpisodes, DEFAULT_RETRY, type RetryPolicy } from './write-episodes.js';
 
 export const STATE_FILE_NAME = 'connect-dns-state.json';
 
@@ -24,20 +26,36 @@ export interface StateFile {
   load(): PersistedState | undefined;
   /** Durably writes `state()`; resolves only after the bytes are on disk. A save requested while one is in
    *  flight waits for ONE more write that includes everything up to its call. Rejects with PersistError
-   *  (PERSIST_FAILED, `errno` set when the OS refused); the previous file stays intact. */
+   *  (PERSIST_FAILED, `errno` set when the OS refused); the previous file stays intact. After a failure the
+   *  state is written again with back-off until a write succeeds (the first failure of such an episode is
+   *  logged at error level, the rest at debug). */
   save(): Promise<void>;
+  /** The last failure while writes keep failing; undefined once a write succeeded. */
+  failing(): PersistError | undefined;
+  /** Stops the retries; later saves still write, but a failure is no longer retried. */
+  close(): void;
+}
+
+export interface StateFileOptions {
+  /** The file operations (default: node:fs); tests inject faults here. */
+  readonly fs?: DurableFs;
+  readonly retry?: RetryPolicy;
+  /** Called for every failed write, retries included (the write-errors metric). */
+  readonly onWriteError?: (err: PersistError) => void;
 }
 
 /**
  * Opens (creating, mode 0700) the data dir and removes temp files of writes a crash interrupted.
- * Throws PersistError (PERSIST_FAILED with the errno) when the dir cannot be created or read.
+ * Throws PersistError (PERSIST_FAILED with the errno) when the dir cannot be created or read. An existing dir
+ * that cannot be written (read-only) opens: loading works, and saves fail with the errno until it is writable.
  */
-export function openStateFile(dir: string, state: () => PersistedState, logger: Logger): StateFile {
+export function openStateFile(dir: string, state: () => PersistedState, logger: Logger, options: StateFileOptions = {}): StateFile {
   const file = join(dir, STATE_FILE_NAME);
   try {
     ensureDir(dir);
-    const removed = removeLeftoverTemps(dir, STATE_FILE_NAME);
+    const { removed, kept } = removeLeftoverTemps(dir, STATE_FILE_NAME);
     if (removed.length > 0) logger.warn({ dir, removed }, 'removed temp files of an interrupted state write');
+    if (kept.length > 0) logger.warn({ dir, kept }, 'could not remove temp files of an interrupted state write (they are never read)');
   } catch (err) {
     throw toPersistFailure(err, dir, 'opening the data dir');
   }
@@ -45,22 +63,36 @@ export function openStateFile(dir: string, state: () => PersistedState, logger: 
   let tail: Promise<void> = Promise.resolve();
   // The save not started yet; every caller until it starts shares it, since its state() read sees their changes.
   let queued: Promise<void> | undefined;
+  const episodes = createWriteEpisodes({
+    file, logger, policy: options.retry ?? DEFAULT_RETRY, retry: () => void save().catch(() => undefined),
+  });
 
   async function writeOnce(): Promise<void> {
     let text: string;
     try {
       text = buildEnvelope(state(), new Date());
+      await writeFileDurably(dir, STATE_FILE_NAME, text, options.fs);
     } catch (err) {
-      throw toPersistFailure(err, file, 'serializing the state');
-    }
-    try {
-      await writeFileDurably(dir, STATE_FILE_NAME, text);
-    } catch (err) {
-      const failure = toPersistFailure(err, file, 'writing the state');
-      logger.error({ file, errno: failure.errno, err: failure.reason }, 'state write failed; the previous state file is kept');
+      const failure = toPersistFailure(err, file, 'serializing the state');
+      options.onWriteError?.(failure);
+      episodes.failed(failure);
       throw failure;
     }
+    episodes.succeeded();
     logger.debug({ file, bytes: Buffer.byteLength(text) }, 'state saved');
+  }
+
+  function save(): Promise<void> {
+    if (queued) return queued;
+    const next = tail
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return writeOnce();
+      });
+    queued = next;
+    tail = next;
+    return next;
   }
 
   return {
@@ -85,18 +117,9 @@ export function openStateFile(dir: string, state: () => PersistedState, logger: 
       );
       return loaded;
     },
-    save() {
-      if (queued) return queued;
-      const next = tail
-        .catch(() => undefined)
-        .then(() => {
-          queued = undefined;
-          return writeOnce();
-        });
-      queued = next;
-      tail = next;
-      return next;
-    },
+    save,
+    failing: episodes.failing,
+    close: episodes.close,
   };
 }
 
