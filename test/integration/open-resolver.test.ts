@@ -3,12 +3,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { startWorkers } from '../../src/cluster/pool.js';
+import type { Config } from '../../src/config/types.js';
+import { REFERENCE_DIR, startApi } from '../helpers/api-harness.js';
 import { cares } from '../helpers/cares.js';
 import { dig, hasDig } from '../helpers/dig.js';
 import { buildQuery, parseReply, sendTcp, sendUdp } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { createLogSink } from '../helpers/log-sink.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { eventually } from '../helpers/wait.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL('../../src/cluster/worker-entry.ts', import.meta.url));
 
 // Only loopback may be used, so ::1 plays the trusted client and 127.0.0.1 the stranger.
 const TRUSTED = '::1';
@@ -132,5 +140,38 @@ describe('recursion_allow = ["::1/128"]: 127.0.0.1 is outside, ::1 inside', () =
     write(['::1/128']);
     assert.equal(await srv.server.reload(), true);
     assert.deepEqual(await cares(srv.port, 'reloaded2.example.com', 'A', STRANGER), { ok: false, code: 'EREFUSED' });
+  });
+});
+
+describe('worker processes (--workers 2) apply recursion_allow too, and follow a new config', { timeout: 120_000 }, () => {
+  it('127.0.0.1 is refused by every worker until the config lets it in', async (t) => {
+    const up = await startFakeUpstream({ behaviour: 'answer' });
+    t.after(() => up.close());
+    const patch = (c: Config): Config => ({
+      ...c, recursors: [{ address: '127.0.0.1', port: up.port }], dnsAddresses: ['127.0.0.1', '::1'], logLevel: 'warn',
+      dns: { ...c.dns, recursionAllow: ['::1/128'] },
+    });
+    const api = await startApi({ dirs: [REFERENCE_DIR], patch });
+    t.after(() => api.close());
+    const pool = await startWorkers({
+      count: 2, config: api.config, registry: api.registry, logger: createLogSink('warn').logger,
+      exec: { file: WORKER_ENTRY, execArgv: ['--import', 'tsx'] },
+    });
+    t.after(() => pool.close());
+    const port = pool.endpoints.find((e) => e.proto === 'udp')?.port ?? 0;
+    const rcodes = async (address: string): Promise<string[]> => {
+      const out: string[] = [];
+      // Fresh UDP sockets and TCP connections: the cluster spreads them over both workers.
+      for (let i = 0; i < 6; i++) {
+        const q = buildQuery({ name: `w${i}.example.com.` });
+        out.push(parseReply(await (i % 2 ? sendTcp : sendUdp)(port, q, { address })).rcodeName);
+      }
+      return out;
+    };
+    assert.deepEqual(await rcodes(STRANGER), Array(6).fill('REFUSED'));
+    assert.equal(up.queries.length, 0);
+    assert.deepEqual(await rcodes(TRUSTED), Array(6).fill('NOERROR'));
+    pool.reconfigure({ ...api.config, dns: { ...api.config.dns, recursionAllow: ['::1/128', '127.0.0.0/8'] } });
+    await eventually('every worker forwards for 127.0.0.1', 10_000, () => rcodes(STRANGER), (r) => r.every((c) => c === 'NOERROR'));
   });
 });
