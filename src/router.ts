@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { PreparedQuery, Snapshot } from './catalog/types.js';
 import { decodeQuery, encodeAnswer, encodeRcode, maxReplySize, type EncodeOptions } from './dns/codec.js';
-import { DnsClass, Rcode, type Query, type Transport } from './dns/records.js';
+import { DnsClass, Rcode, RrType, type Query, type Transport } from './dns/records.js';
 import {
   buildReplyKey, DEFAULT_REPLY_CACHE_LIMITS, hasMixedCase, patchReply, ReplyCache, SHUFFLE_VARIANTS, toCanonicalQuery,
   withQuestionCase, type ReplyCacheLimits, type ReplyEntry,
@@ -10,7 +10,10 @@ import {
 import type { QueryHandler } from './dns/server.js';
 import { cacheKey } from './forward/cache.js';
 import type { Forwarder } from './forward/forwarder.js';
-import { noopMetrics, type CacheOutcome, type DnsMetrics, type QueryZone } from './metrics/types.js';
+import { OPEN_GUARD, type Guard } from './guard/guard.js';
+import { RateDecision } from './guard/rate-limit.js';
+import { buildMinimalAnyReply, buildSlipReply } from './guard/replies.js';
+import { noopMetrics, type CacheOutcome, type DnsMetrics, type GuardAction, type QueryZone } from './metrics/types.js';
 import { resolveQuery } from './resolve/resolve.js';
 import type { Resolution, ResolveContext } from './resolve/types.js';
 import { findZone } from './resolve/zone.js';
@@ -25,6 +28,8 @@ export interface RouterOptions {
   readonly context: () => ResolveContext;
   readonly encode: () => EncodeOptions;
   readonly forwarder: () => Forwarder | undefined;
+  /** Who may use forwarding and the UDP rate limiter (src/guard/); default OPEN_GUARD: everyone, no limit. */
+  readonly guard?: () => Guard;
   readonly logger: Logger;
   readonly metrics?: DnsMetrics;
   /** Encoded in-zone replies per snapshot version; default DEFAULT_REPLY_CACHE_LIMITS, false = off. */
@@ -121,6 +126,9 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
   const cache = opts.cache === false ? undefined : new ReplyCache(opts.cache ?? DEFAULT_REPLY_CACHE_LIMITS);
   const probe: Probe = { draws: 0, second: -1, client: false };
   let gen: Generation | undefined;
+  const guardOf = opts.guard ?? (() => OPEN_GUARD);
+  /** The guard of the query being answered: set as it enters, read synchronously below, so fetched once a query. */
+  let guard: Guard = OPEN_GUARD;
 
   const done = (zone: QueryZone, qtype: number, rcode: number, proto: Transport, start: bigint, outcome: CacheOutcome): void => {
     metrics.query(zone, qtype, rcode, proto, Number(process.hrtime.bigint() - start) / 1e9, outcome);
@@ -136,14 +144,35 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
     return gen;
   };
 
+  const refuse = (query: Query, encode: EncodeOptions, start: bigint, action?: GuardAction, ra = encode.ra): Buffer => {
+    if (action !== undefined) metrics.guard?.(action, query.proto);
+    if (timed) done('refused', query.qtype, Rcode.REFUSED, query.proto, start, 'none');
+    return encodeRcode(query, Rcode.REFUSED, ra === encode.ra ? encode : { ...encode, ra });
+  };
+
   /** Refused or forwarded: never cached. */
   const outOfZone = (res: Exclude<Resolution, { kind: 'answer' }>, query: Query, encode: EncodeOptions, start: bigint,
     forwardKey?: string): Buffer | Promise<Buffer> => {
     // The resolver only asks to forward when recursors exist; without a forwarder, refuse.
     const forwarder = res.kind === 'forward' ? opts.forwarder() : undefined;
-    if (forwarder === undefined) {
-      if (timed) done('refused', query.qtype, Rcode.REFUSED, query.proto, start, 'none');
-      return encodeRcode(query, Rcode.REFUSED, encode);
+    if (forwarder === undefined) return refuse(query, encode, start);
+    // No open resolver: outside recursion_allow, neither upstreams nor their cached answers are offered, and
+    // RA=0 says recursion is not available to this client (BIND's allow-recursion does the same).
+    if (!guard.acl.allows(query.client.address)) return refuse(query, encode, start, 'recursion-refused', false);
+    if (query.qtype === RrType.ANY && query.proto === 'udp') {
+      // RFC 8482 §4.2: a few bytes instead of whatever the name holds; over TCP ANY is forwarded as asked.
+      metrics.guard?.('any-minimal', 'udp');
+      if (timed) done('forward', query.qtype, Rcode.NOERROR, 'udp', start, 'none');
+      return buildMinimalAnyReply(query, encode, guard.anyTtl);
+    }
+    if (!query.rd) {
+      // RD=0 asks us not to recurse (RFC 1034 §4.3.1): the cache may answer; we hold no referral to give
+      // instead, so a miss is refused by policy (RCODE 5), RA still saying recursion is there when asked.
+      const cached = forwarder.peek(query, forwardKey);
+      if (cached === undefined) return refuse(query, encode, start, 'norecurse-refused');
+      metrics.guard?.('norecurse-cached', query.proto);
+      if (timed) done('forward', query.qtype, rcodeOf(cached), query.proto, start, 'none');
+      return cached;
     }
     const pending = forwarder.forward(query, forwardKey);
     if (!timed) return pending;
@@ -232,6 +261,21 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
       if (debug) logger.debug({ proto, client: client.address, reason: decoded.reason }, 'query dropped');
       metrics.dropped(decoded.reason, proto);
       return null;
+    }
+    guard = guardOf();
+    // Rate limiting is for UDP only (TCP proves the source address), and is decided before any work: a
+    // limited query is neither resolved nor forwarded.
+    if (proto === 'udp' && guard.limiter !== undefined) {
+      const decision = guard.limiter.check(client.address);
+      if (decision !== RateDecision.PASS) {
+        if (debug) logger.debug({ proto, client: client.address, decision }, 'response rate-limited');
+        if (decision === RateDecision.SLIP && decoded.kind === 'query') {
+          metrics.guard?.('rate-limit-slip', proto);
+          return buildSlipReply(decoded.query, encode);
+        }
+        metrics.guard?.('rate-limit-drop', proto);
+        return null;
+      }
     }
     if (decoded.kind === 'error') {
       if (debug) logger.debug({ proto, client: client.address, rcode: decoded.rcode, reason: decoded.reason }, 'bad query');

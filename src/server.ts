@@ -22,7 +22,7 @@ import { executePreparedQuery } from './resolve/prepared-query.js';
 import { noopMetrics, type DnsMetrics } from './metrics/types.js';
 import { createPrometheusMetrics } from './metrics/prometheus.js';
 import { createQueryHandler } from './router.js';
-import { createForwarderFor, toEncodeOptions, toResolveContext, toTcpLimits } from './settings.js';
+import { createForwarderFor, nextGuard, toEncodeOptions, toGuard, toResolveContext, toTcpLimits } from './settings.js';
 
 export { toEncodeOptions, toResolveContext } from './settings.js';
 
@@ -107,11 +107,13 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
   let forwarder = createForwarderFor(config, logger, metrics);
   let context = toResolveContext(config);
   let encode = toEncodeOptions(config);
+  let guard = toGuard(config);
   const handler = createQueryHandler({
     snapshot: reg.current,
     context: () => context,
     encode: () => encode,
     forwarder: () => forwarder,
+    guard: () => guard,
     logger: logger.child({ component: 'dns' }),
     metrics,
   });
@@ -199,6 +201,7 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
         forwarder = createForwarderFor(next, logger, metrics);
         void oldForwarder?.close();
       }
+      guard = nextGuard(guard, current, next);
       current = next;
       context = toResolveContext(next);
       encode = toEncodeOptions(next);

@@ -5,6 +5,7 @@ import type { Config } from './config/types.js';
 import type { EncodeOptions } from './dns/codec.js';
 import type { TcpLimits } from './dns/tcp-server.js';
 import { createForwarder, type Forwarder } from './forward/forwarder.js';
+import { createGuard, guardKey, type Guard } from './guard/guard.js';
 import type { DnsMetrics } from './metrics/types.js';
 import type { ResolveContext } from './resolve/types.js';
 
@@ -30,6 +31,16 @@ export function toEncodeOptions(config: Config): EncodeOptions {
 export function toTcpLimits(config: Config): TcpLimits {
   const t = config.dns.tcp;
   return { idleTimeoutMs: t.idleTimeout, maxConnections: t.maxConnections, maxInFlightPerConnection: t.maxInFlight, messageTimeoutMs: t.messageTimeout };
+}
+
+/** recursion_allow and rate_limit as the router applies them; a fresh rate limiter (empty buckets). */
+export function toGuard(config: Config): Guard {
+  return createGuard(config.dns);
+}
+
+/** The guard to serve `next` with: `current` when nothing it was built from changed, so buckets carry over a reload. */
+export function nextGuard(current: Guard, prev: Config, next: Config): Guard {
+  return guardKey(prev.dns) === guardKey(next.dns) ? current : toGuard(next);
 }
 
 export function createForwarderFor(config: Config, logger: Logger, metrics: DnsMetrics): Forwarder | undefined {

@@ -1,6 +1,6 @@
 // Metrics from DNS workers: counted in the worker per label set, shipped in batches, replayed into the primary's hooks.
 import type { Transport } from '../dns/records.js';
-import type { CacheOutcome, DnsMetrics, QueryZone } from '../metrics/types.js';
+import type { CacheOutcome, DnsMetrics, GuardAction, QueryZone } from '../metrics/types.js';
 
 /**
  * One interval's events, aggregated: a message per second instead of one per query. Durations are rounded
@@ -11,6 +11,8 @@ export interface MetricsBatch {
   readonly dropped: readonly (readonly [string, Transport, number])[];
   readonly forwardCache: { readonly hit: number; readonly miss: number };
   readonly upstream: readonly (readonly [string, 'reply' | 'timeout' | 'error' | 'rejected', number, number])[];
+  /** Guard actions (action, transport, count); absent when there were none. */
+  readonly guard?: readonly (readonly [GuardAction, Transport, number])[];
 }
 
 export interface MetricsRecorder {
@@ -26,6 +28,7 @@ export function createMetricsRecorder(): MetricsRecorder {
   let queries = new Map<string, [QueryZone, number, number, Transport, CacheOutcome, number, number]>();
   let dropped = new Map<string, [string, Transport, number]>();
   let upstream = new Map<string, [string, 'reply' | 'timeout' | 'error' | 'rejected', number, number]>();
+  let guard = new Map<string, [GuardAction, Transport, number]>();
   let hit = 0;
   let miss = 0;
   const metrics: DnsMetrics = {
@@ -53,15 +56,23 @@ export function createMetricsRecorder(): MetricsRecorder {
       if (row) row[3] += 1;
       else upstream.set(key, [name, result, s, 1]);
     },
+    guard(action, proto) {
+      const key = `${action}|${proto}`;
+      const row = guard.get(key);
+      if (row) row[2] += 1;
+      else guard.set(key, [action, proto, 1]);
+    },
     catalog: () => undefined,
   };
   return {
     metrics,
     take() {
-      if (queries.size + dropped.size + upstream.size + hit + miss === 0) return undefined;
+      if (queries.size + dropped.size + upstream.size + guard.size + hit + miss === 0) return undefined;
       const batch: MetricsBatch = {
         queries: [...queries.values()], dropped: [...dropped.values()], forwardCache: { hit, miss }, upstream: [...upstream.values()],
+        ...(guard.size > 0 ? { guard: [...guard.values()] } : {}),
       };
+      guard = new Map();
       queries = new Map();
       dropped = new Map();
       upstream = new Map();
@@ -81,4 +92,5 @@ export function replayMetrics(batch: MetricsBatch, into: DnsMetrics): void {
   for (let i = 0; i < batch.forwardCache.hit; i++) into.forwardCache('hit');
   for (let i = 0; i < batch.forwardCache.miss; i++) into.forwardCache('miss');
   for (const [name, result, seconds, n] of batch.upstream) for (let i = 0; i < n; i++) into.upstream(name, result, seconds);
+  if (into.guard) for (const [action, proto, n] of batch.guard ?? []) for (let i = 0; i < n; i++) into.guard(action, proto);
 }

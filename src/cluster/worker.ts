@@ -9,7 +9,8 @@ import type { Forwarder } from '../forward/forwarder.js';
 import { createLogger, type Logger } from '../log.js';
 import type { ResolveContext } from '../resolve/types.js';
 import { createQueryHandler } from '../router.js';
-import { createForwarderFor, toEncodeOptions, toResolveContext, toTcpLimits } from '../settings.js';
+import type { Guard } from '../guard/guard.js';
+import { createForwarderFor, nextGuard, toEncodeOptions, toGuard, toResolveContext, toTcpLimits } from '../settings.js';
 import { noopMetrics, type DnsMetrics } from '../metrics/types.js';
 import { isToWorker, WORKER_ENV, type FromWorker, type ToWorker } from './messages.js';
 import { createMetricsRecorder, type MetricsRecorder } from './metrics-relay.js';
@@ -46,6 +47,7 @@ interface Serving {
   context: ResolveContext;
   encode: EncodeOptions;
   forwarder: Forwarder | undefined;
+  guard: Guard;
   /** The primary's registry index this mirror has caught up with. */
   index: number;
   queries: number;
@@ -60,6 +62,7 @@ function startServing(msg: Extract<ToWorker, { t: 'init' }>, slot: string): Serv
     mirror: createMirror(msg.state), logger, recorder, config,
     context: toResolveContext(config), encode: toEncodeOptions(config),
     forwarder: createForwarderFor(config, logger, recorder?.metrics ?? noopMetrics),
+    guard: toGuard(config),
     index: msg.index, queries: 0,
   };
 }
@@ -70,6 +73,7 @@ function countingHandler(s: Serving): QueryHandler {
     context: () => s.context,
     encode: () => s.encode,
     forwarder: () => s.forwarder,
+    guard: () => s.guard,
     logger: s.logger.child({ component: 'dns' }),
     metrics: s.recorder?.metrics ?? noopMetrics,
   });
@@ -89,6 +93,7 @@ function reconfigure(s: Serving, next: Config): void {
     s.forwarder = createForwarderFor(next, s.logger, s.recorder?.metrics ?? noopMetrics);
     void old?.close();
   }
+  s.guard = nextGuard(s.guard, s.config, next);
   s.config = next;
   s.context = toResolveContext(next);
   s.encode = toEncodeOptions(next);

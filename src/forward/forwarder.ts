@@ -47,6 +47,11 @@ export interface Forwarder {
    * cacheKey(query) when the caller already holds it (the router keeps it per name, so a hit builds no string).
    */
   forward(query: Query, key?: string): Buffer | Promise<Buffer>;
+  /**
+   * The cached reply for `query`, never an upstream query: for clients that asked for no recursion (RD=0,
+   * RFC 1034 §4.3.1). Undefined on a miss, and always without a cache.
+   */
+  peek(query: Query, key?: string): Buffer | undefined;
   close(): Promise<void>;
 }
 
@@ -239,6 +244,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const fetching = (key !== undefined ? pending.get(key) : undefined) ?? startFetch(query, key);
       if (!fetching) return Promise.resolve(buildServfail(query, opts.udpPayloadSize));
       return fetching.then((reply) => safeRelay(query, reply, key));
+    },
+    // RD=0 (guard): the cache-hit half of forward(), and nothing else.
+    peek(query: Query, known?: string): Buffer | undefined {
+      if (!cache || controller.signal.aborted) return undefined;
+      const key = known ?? cacheKey(query);
+      const maxSize = replySizeLimit(query.proto, query.edns, opts.udpPayloadSize);
+      const hit = cache.hit(key, query, maxSize) ?? cache.lookup(key, relayClient(query), maxSize);
+      metrics.forwardCache(hit ? 'hit' : 'miss');
+      return hit;
     },
     async close(): Promise<void> {
       controller.abort();

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client) behind the DnsMetrics hooks: plain-number cells on the hot path, copied out at scrape time.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricType } from 'prom-client';
 import { Rcode, RrType, type Transport } from '../dns/records.js';
-import type { CacheOutcome, DnsMetrics, QueryZone } from './types.js';
+import { GUARD_ACTIONS, type CacheOutcome, type DnsMetrics, type GuardAction, type QueryZone } from './types.js';
 
 export interface PrometheusMetrics extends DnsMetrics {
   readonly registry: Registry;
@@ -161,6 +161,7 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
   const upstreams = new Map<string, UpstreamCell>();
   const catalog = { instances: 0, nodes: 0 };
   const stateWriteErrors = new Map<string, number>();
+  const guarded = new Float64Array(GUARD_ACTIONS.length * 2); // action × [udp, tcp]
   const build = new HistogramCell({}, BUILD_BUCKETS);
 
   function newQueryCell(zone: QueryZone, qtype: number, rcode: number, proto: Transport): CountCell {
@@ -213,6 +214,13 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
     });
   new CellHistogram({ name: 'connect_dns_upstream_reply_duration_seconds', help: 'Time for an upstream to reply (replies only).',
     labelNames: ['upstream'], buckets: LATENCY_BUCKETS, registry }, () => [...upstreams.values()].map((c) => c.latency));
+  collected('counter', registry, 'connect_dns_guard_actions_total',
+    'Replies the guard changed: refused for recursion_allow or RD=0, RD=0 served from cache, RFC 8482 ANY, rate-limited (dropped or slipped as TC).',
+    ['action', 'transport'], function* () {
+      for (let i = 0; i < guarded.length; i++) {
+        if ((guarded[i] as number) > 0) yield [{ action: GUARD_ACTIONS[i >> 1] as string, transport: i & 1 ? 'tcp' : 'udp' }, guarded[i] as number];
+      }
+    });
   collected('gauge', registry, 'connect_dns_catalog_instances', 'Service instances in the current catalog snapshot.', [],
     () => [[{}, catalog.instances]]);
   collected('gauge', registry, 'connect_dns_catalog_nodes', 'Nodes in the current catalog snapshot.', [],
@@ -274,6 +282,11 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
       const seen = errno ?? 'other';
       const label = stateWriteErrors.has(seen) || stateWriteErrors.size < MAX_REASONS ? seen : 'other';
       stateWriteErrors.set(label, (stateWriteErrors.get(label) ?? 0) + 1);
+    },
+
+    guard(action: GuardAction, proto: Transport): void {
+      const i = (GUARD_ACTIONS.indexOf(action) << 1) | (proto === 'tcp' ? 1 : 0);
+      if (i >= 0) guarded[i] = (guarded[i] as number) + 1;
     },
 
     catalog(instances: number, nodes: number, buildSeconds: number): void {

@@ -4,6 +4,17 @@ import type { Transport } from '../dns/records.js';
 export type QueryZone = 'domain' | 'arpa' | 'forward' | 'refused' | 'error';
 export type CacheOutcome = 'hit' | 'miss' | 'none';
 
+/** What the guard (src/guard/) did instead of the ordinary reply. */
+export const GUARD_ACTIONS = [
+  'recursion-refused', // a client outside recursion_allow asked for a name outside our zones
+  'norecurse-refused', // RD=0 for a name outside our zones, not in the forward cache
+  'norecurse-cached', // RD=0 answered from the forward cache
+  'any-minimal', // ANY over UDP answered with RFC 8482's HINFO instead of being forwarded
+  'rate-limit-drop', // a UDP response withheld by rate limiting
+  'rate-limit-slip', // a UDP response replaced by an empty TC=1 reply by rate limiting
+] as const;
+export type GuardAction = (typeof GUARD_ACTIONS)[number];
+
 export interface DnsMetrics {
   /** One reply sent (or, for forwards, resolved). `seconds` from receipt to reply. */
   query(zone: QueryZone, qtype: number, rcode: number, proto: Transport, seconds: number, cache: CacheOutcome): void;
@@ -15,6 +26,8 @@ export interface DnsMetrics {
   upstream(upstream: string, result: 'reply' | 'timeout' | 'error' | 'rejected', seconds: number): void;
   /** A catalog snapshot was published. */
   catalog(instances: number, nodes: number, buildSeconds: number): void;
+  /** The guard acted (optional, so sinks written before it need no change). */
+  guard?(action: GuardAction, proto: Transport): void;
 }
 
 export const noopMetrics: DnsMetrics = {
@@ -23,4 +36,5 @@ export const noopMetrics: DnsMetrics = {
   forwardCache: () => undefined,
   upstream: () => undefined,
   catalog: () => undefined,
+  guard: () => undefined,
 };

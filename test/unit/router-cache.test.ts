@@ -264,6 +264,7 @@ describe('never cached', () => {
     const forwarded: Query[] = [];
     const forwarder: Forwarder = {
       forward: (q) => { forwarded.push(q); return Promise.resolve(encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true })); },
+      peek: () => undefined,
       close: () => Promise.resolve(),
     };
     let failNext = false;
@@ -302,6 +303,7 @@ describe('never cached', () => {
     const keys: (string | undefined)[] = [];
     const forwarder: Forwarder = {
       forward: (q, key) => { keys.push(key); return Promise.resolve(encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true })); },
+      peek: () => undefined,
       close: () => Promise.resolve(),
     };
     const { handle } = handlerFor(reg.current, () => rctx, { forwarder: () => forwarder });
