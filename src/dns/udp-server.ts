@@ -18,6 +18,11 @@ export interface UdpListenerOptions {
 }
 
 const MAX_UDP_PAYLOAD = 65507;
+/**
+ * Receive buffer asked of the kernel (it caps this at net.core.rmem_max). The default ~208 KiB holds about
+ * 13 ms of queries at 20,000 qps, less than one old-space GC pause; the soak lost ~1% of queries to it.
+ */
+const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function isThenable(v: unknown): v is PromiseLike<Buffer | null> {
   return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
@@ -71,6 +76,9 @@ export function createUdpListener(opts: UdpListenerOptions): Promise<UdpListener
     socket.once('error', onBindError);
     socket.bind({ address: opts.address, port: opts.port }, () => {
       socket.off('error', onBindError);
+      try { socket.setRecvBufferSize(RECV_BUFFER_BYTES); } catch (err) {
+        logger.warn({ err }, 'could not enlarge the UDP receive buffer; bursts during pauses may be dropped');
+      }
       socket.on('error', (err) => logger.warn({ err, code: (err as NodeJS.ErrnoException).code }, 'UDP socket error'));
       const bound = socket.address();
       resolve({

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { cpuMicros, hasCommand, rssMiB, startChild } from './procs.js';
+import { cpuMicros, hasCommand, rssMiB, startChild, type Child } from './procs.js';
 
 /** Makes sure dnsperf is on PATH: installs Debian's package when root, else explains how; returns its version. */
 export function ensureDnsperf(): string {
@@ -38,6 +38,8 @@ export interface PerfOptions {
   readonly outstanding?: number;
   /** dnsperf -n: stop after going through the file this many times (unique-name files). */
   readonly maxRuns?: number;
+  /** dnsperf -b: socket buffer size in KiB, so a busy load core does not drop replies on dnsperf's own socket. */
+  readonly bufferKiB?: number;
   /** CPU list for dnsperf (undefined: not pinned). */
   readonly cpus: string | undefined;
   /** The target's process, whose CPU and RSS are read around the run. */
@@ -62,22 +64,39 @@ export interface PerfResult {
 
 let seq = 0;
 
-export async function runDnsperf(o: PerfOptions): Promise<PerfResult> {
+/** A dnsperf started in the background; its verbose output goes to `outFile`, which the caller parses and deletes. */
+export interface RunningPerf {
+  readonly outFile: string;
+  readonly child: Child;
+  /** Resolves with dnsperf's exit code once it has exited (killed past its time limit plus 15 s). */
+  readonly exited: Promise<number | null>;
+}
+
+export function startDnsperf(o: PerfOptions): RunningPerf {
   const outFile = join(o.scratchDir, `dnsperf-${process.pid}-${seq++}.out`);
   const args = ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.file, '-l', String(o.seconds), '-t', '2', '-v',
     '-c', String(o.clients ?? 1), '-q', String(o.outstanding ?? 100)];
   if (o.tcp) args.push('-m', 'tcp');
   if (o.maxRuns !== undefined) args.push('-n', String(o.maxRuns));
+  if (o.bufferKiB !== undefined) args.push('-b', String(o.bufferKiB));
   if (o.rate !== undefined) args.push('-Q', String(Math.max(1, Math.round(o.rate))));
-  const cpuBefore = o.targetPid !== undefined ? cpuMicros(o.targetPid) : undefined;
   // Verbose lines go straight to a file: reading them live would put the bench on dnsperf's core.
   const fd = openSync(outFile, 'w');
   const child = startChild('dnsperf', o.cpus, 'dnsperf', args, { stdoutFd: fd });
   closeSync(fd);
   const guard = setTimeout(() => void child.stop(1000), (o.seconds + 15) * 1000);
-  const code = await child.exited;
-  clearTimeout(guard);
-  await child.stop();
+  const exited = child.exited.then(async (code) => {
+    clearTimeout(guard);
+    await child.stop();
+    return code;
+  });
+  return { outFile, child, exited };
+}
+
+export async function runDnsperf(o: PerfOptions): Promise<PerfResult> {
+  const cpuBefore = o.targetPid !== undefined ? cpuMicros(o.targetPid) : undefined;
+  const { outFile, child, exited } = startDnsperf(o);
+  const code = await exited;
   const cpuAfter = o.targetPid !== undefined ? cpuMicros(o.targetPid) : undefined;
   const rss = o.targetPid !== undefined ? rssMiB(o.targetPid) : undefined;
   try {
@@ -95,17 +114,25 @@ export async function runDnsperf(o: PerfOptions): Promise<PerfResult> {
 
 const MAX_US = 200_000;
 
+/** Called for each query in dnsperf's verbose output, rcode 'T' for one that timed out (the soak checks them all). */
+export type AnswerSink = (rcode: string, name: string, qtype: string) => void;
+
 /** dnsperf's "Statistics:" block plus p50/p99 from its per-query verbose lines ("> NOERROR name A 0.000222"). */
-export async function parseDnsperfOutput(file: string): Promise<Omit<PerfResult, 'cpuUsPerQuery' | 'rssMiB'>> {
+export async function parseDnsperfOutput(file: string, onAnswer?: AnswerSink): Promise<Omit<PerfResult, 'cpuUsPerQuery' | 'rssMiB'>> {
   const hist = new Uint32Array(MAX_US + 1);
   let samples = 0;
   const summary: string[] = [];
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   for await (const line of lines) {
-    if (line.startsWith('> ')) {
+    if (line.startsWith('> T ')) {
+      const fields = line.split(' ');
+      onAnswer?.('T', fields[2] ?? '', fields[3] ?? '');
+    } else if (line.startsWith('> ')) {
       const sp = line.lastIndexOf(' ');
       const sec = Number(line.slice(sp + 1));
-      if (!Number.isFinite(sec) || line.split(' ').length < 5) continue;
+      const fields = line.split(' ');
+      if (!Number.isFinite(sec) || fields.length < 5) continue;
+      onAnswer?.(fields[1] as string, fields[2] as string, fields[3] as string);
       hist[Math.min(MAX_US, Math.round(sec * 1e6))]! += 1;
       samples++;
     } else {

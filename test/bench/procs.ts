@@ -177,3 +177,35 @@ export function rssMiB(pid: number): number {
   }
   return kb / 1024;
 }
+
+/**
+ * The kernel's count of UDP datagrams dropped because a socket's receive buffer was full (/proc/net/snmp
+ * RcvbufErrors), machine-wide: it tells a server that fell behind from a reply lost elsewhere. undefined: unreadable.
+ */
+export function udpRcvbufErrors(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+    const names = (lines[0] ?? '').split(/\s+/);
+    const values = (lines[1] ?? '').split(/\s+/);
+    const at = names.indexOf('RcvbufErrors');
+    return at > 0 && values[at] !== undefined ? Number(values[at]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Datagrams dropped on the UDP socket(s) bound to local `port` (/proc/net/udp "drops"); undefined: none found. */
+export function udpSocketDrops(port: number): number | undefined {
+  try {
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    let total: number | undefined;
+    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (!f[1]?.endsWith(hex)) continue;
+      total = (total ?? 0) + Number(f[f.length - 1]);
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}

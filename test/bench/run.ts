@@ -3,6 +3,7 @@
 //   npm run bench                   # full: 5 rounds of 3 s per target and scenario (about 10-12 minutes)
 //   npm run bench -- --quick        # 1 round of 2 s (about 2-3 minutes)
 //   npm run bench -- --only connect-a,churn,catalog   # scenario ids, or sections: main fixed-rate workers catalog
+//   npm run bench -- --only soak [--soak-minutes 10] [--soak-rate QPS]   # the soak runs only when named
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,8 @@ import { runCatalogBench, type CatalogResult } from './catalog-bench.js';
 import type { BenchContext } from './context.js';
 import { ensureDnsperf } from './dnsperf.js';
 import { runMainBench, type MainResult } from './main-bench.js';
+import { runSoakBench } from './soak-bench.js';
+import { formatSoak, soakPassed, type SoakResult } from './soak-report.js';
 import { canPin, installCleanup, stopAll } from './procs.js';
 import { checkTargets, formatChecks, formatTable } from './report.js';
 import { MAIN_SCENARIOS } from './scenarios.js';
@@ -25,6 +28,11 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     only: { type: 'string' },
     'keep-scratch': { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string' },
+    'soak-rate': { type: 'string' },
+    'soak-interval': { type: 'string' },
+    'soak-bad-rate': { type: 'string' },
+    'soak-churn-rate': { type: 'string' },
   },
 });
 
@@ -44,6 +52,15 @@ async function main(): Promise<number> {
   const rounds = Math.round(positive(values.rounds, quick ? 1 : 5, 9));
   const only = values.only?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   const want = (id: string, section: string): boolean => !only || only.includes(id) || only.includes(section);
+  // Minutes long, so never part of the default run: only `--only soak` (alone or with others) runs it.
+  const soakWanted = only?.includes('soak') === true;
+  const soakOptions = {
+    minutes: positive(values['soak-minutes'], 10, 120),
+    rate: values['soak-rate'] === undefined ? undefined : Math.round(positive(values['soak-rate'], 1, 1_000_000)),
+    intervalSeconds: Math.round(positive(values['soak-interval'], 30, 600)),
+    badPerSecond: positive(values['soak-bad-rate'], 50, 10_000),
+    churnPerSecond: positive(values['soak-churn-rate'], 20, 1000),
+  };
   const dnsperfVersion = ensureDnsperf();
   const scratch = mkdtempSync(join(os.tmpdir(), 'connect-dns-bench-'));
   // Also on Ctrl-C, where the finally below never runs.
@@ -69,6 +86,7 @@ async function main(): Promise<number> {
   let mainResult: MainResult | undefined;
   let catalog: CatalogResult | undefined;
   let workers: WorkersResult | undefined;
+  let soak: SoakResult | undefined;
   try {
     const mainIds = [...MAIN_SCENARIOS.map((s) => s.id), 'fixed-rate'];
     if (mainIds.some((id) => want(id, id === 'fixed-rate' ? 'fixed-rate' : 'main'))) {
@@ -76,6 +94,7 @@ async function main(): Promise<number> {
     }
     if (want('workers', 'workers')) workers = await runWorkersBench(ctx);
     if (want('catalog', 'catalog')) catalog = await runCatalogBench(ctx);
+    if (soakWanted) soak = await runSoakBench(ctx, soakOptions);
   } finally {
     await stopAll();
     if (values['keep-scratch']) ctx.log(`scratch kept in ${scratch}`);
@@ -102,7 +121,7 @@ async function main(): Promise<number> {
   if (workers?.skipped) extras.push(`workers: skipped — ${workers.skipped}`);
   for (const n of mainResult?.notes ?? []) extras.push(n);
   extras.push(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  const text = [...header, formatTable(rows), '', ...extras, formatChecks(checks)].join('\n');
+  const text = [...header, formatTable(rows), ...(soak ? [formatSoak(soak)] : []), '', ...extras, formatChecks(checks)].join('\n');
   process.stdout.write(`${text}\n`);
 
   const resultsDir = join(ROOT, 'test', 'bench', 'results');
@@ -111,9 +130,14 @@ async function main(): Promise<number> {
   writeFileSync(file, `${JSON.stringify({
     at: new Date().toISOString(), quick, seconds, rounds, machine, pinning, rows, checks,
     churn: mainResult?.churn, fixedRate: mainResult?.fixedRate, catalog, workers: workers ? { skipped: workers.skipped, scaling: workers.scaling, processes: workers.processes } : undefined,
+    soak,
     notes: extras,
   }, null, 2)}\n`);
   process.stderr.write(`bench: results written to ${file}\n`);
+  if (soak && !soakPassed(soak)) {
+    process.stderr.write('bench: the soak FAILED (see its FAIL lines)\n');
+    return 1;
+  }
   return 0;
 }
 

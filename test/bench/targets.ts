@@ -66,13 +66,15 @@ export interface ConnectDnsOptions {
   readonly probe: Probe;
   readonly workers?: number;
   readonly startWithinMs?: number;
+  /** More `serve` flags (the soak adds --data-dir). */
+  readonly extraArgs?: readonly string[];
 }
 
 export async function startConnectDns(o: ConnectDnsOptions): Promise<Target> {
   const port = await freeUdpTcpPort();
   const httpPort = await freeUdpTcpPort();
   const args = [BIN, 'serve', '--config-dir', o.configDir, '--client', '127.0.0.1', '--dns-port', String(port),
-    '--http-port', String(httpPort), '--log-level', 'warn', ...(o.workers !== undefined ? ['--workers', String(o.workers)] : [])];
+    '--http-port', String(httpPort), '--log-level', 'warn', ...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.extraArgs ?? [])];
   const since = performance.now();
   const child = startChild('connect-dns', o.cpus, process.execPath, args, { cwd: ROOT });
   const startupMs = await ready('connect-dns', child, port, o.probe, since, o.startWithinMs ?? 60_000);
