@@ -1,4 +1,5 @@
 // The catalog of the Consul 1.2.4 capture (digs.txt), built by hand; test/fixtures/reference/ is the same as config files.
+import { DEFAULT_RECURSION_ALLOW } from '../../src/config/build.js';
 import type { CatalogInput, CatalogNode, Check, ServiceInstance } from '../../src/catalog/types.js';
 import type { DnsConfig } from '../../src/config/types.js';
 import { DnsClass, RrType } from '../../src/dns/records.js';
@@ -24,6 +25,11 @@ export function defaultDnsConfig(): DnsConfig {
     soa: { refresh: 3600, retry: 600, expire: 86400, minTtl: 0 },
     udpPayloadSize: 1232,
     forwardCache: { enabled: true, size: 10_000, maxTtl: 3600, negativeTtl: 300 },
+    recursionAllow: DEFAULT_RECURSION_ALLOW,
+    rateLimit: { responsesPerSecond: 0, burst: 0, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56 },
+    tcp: { maxConnections: 512, idleTimeout: 10_000, maxInFlight: 16, messageTimeout: 2_000 },
+    recursorHealth: { maxFailures: 3, probeInterval: 1_000, maxProbeInterval: 30_000 },
+    serveStale: { enabled: true, maxStale: 86_400, ttl: 30 },
   };
 }
 
