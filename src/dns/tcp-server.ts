@@ -1,4 +1,5 @@
-// TCP listener (RFC 7766): 2-byte framing, pipelined queries answered as they complete, with idle, connection and in-flight caps.
+// TCP listener (RFC 7766): 2-byte framing, pipelined queries answered as they complete, with idle, connection,
+// in-flight and partial-message (slowloris) limits.
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { QueryHandler } from './server.js';
@@ -77,6 +78,8 @@ function serveConnection(socket: net.Socket, opts: TcpListenerOptions): void {
   let ended = false;
   let paused = false;
   let pumping = false;
+  /** Runs while a started message is incomplete and we are reading; only trickled messages ever arm it. */
+  let partial: NodeJS.Timeout | undefined;
 
   const idle = setTimeout(function onIdle() {
     // An unanswered query is not idleness: the handler (forwarder) bounds its own time.
@@ -123,6 +126,14 @@ function serveConnection(socket: net.Socket, opts: TcpListenerOptions): void {
     }
   };
 
+  const onPartialTimeout = (): void => {
+    logger.debug({ client: client.address, buffered: queue.length }, 'TCP message not complete in time, closed');
+    socket.destroy();
+  };
+
+  /** The front of the queue is a message that has started but not yet fully arrived. */
+  const incomplete = (): boolean => queue.length > 0 && (queue.length < 2 || queue.length < queue.peekLength() + 2);
+
   const blocked = (): boolean => inFlight >= limits.maxInFlightPerConnection || socket.writableNeedDrain;
 
   // Takes complete frames while the caps allow, then pauses or resumes reading to match.
@@ -140,6 +151,7 @@ function serveConnection(socket: net.Socket, opts: TcpListenerOptions): void {
         if (queue.length < len + 2) break;
         queue.take(2);
         idle.refresh();
+        if (partial !== undefined) { clearTimeout(partial); partial = undefined; }
         dispatch(queue.take(len));
       }
     } finally {
@@ -149,6 +161,10 @@ function serveConnection(socket: net.Socket, opts: TcpListenerOptions): void {
     const stop = blocked();
     if (stop && !paused) { socket.pause(); paused = true; }
     else if (!stop && paused) { socket.resume(); paused = false; }
+    // While paused the rest may sit unread in the kernel: not the client's delay, so the clock stops and
+    // starts afresh on resume. Otherwise it keeps running from the message's first byte, however bytes trickle.
+    if (!paused && incomplete()) partial ??= setTimeout(onPartialTimeout, limits.messageTimeoutMs);
+    else if (partial !== undefined) { clearTimeout(partial); partial = undefined; }
     // Half-open: the client sent its queries and a FIN; answer them all, then end (a partial frame is dropped).
     if (ended && inFlight === 0 && (queue.length < 2 || queue.length < queue.peekLength() + 2)) socket.end();
   }
@@ -157,7 +173,7 @@ function serveConnection(socket: net.Socket, opts: TcpListenerOptions): void {
   socket.on('end', () => { ended = true; pump(); });
   socket.on('drain', pump);
   socket.on('error', (err) => logger.debug({ code: (err as NodeJS.ErrnoException).code, client: client.address }, 'TCP connection error'));
-  socket.on('close', () => clearTimeout(idle));
+  socket.on('close', () => { clearTimeout(idle); if (partial !== undefined) clearTimeout(partial); });
 }
 
 export function createTcpListener(opts: TcpListenerOptions): Promise<TcpListener> {

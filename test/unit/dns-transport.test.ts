@@ -194,6 +194,61 @@ describe('TCP', () => {
     assert.deepEqual(await b, { messages: [], closed: true });
   });
 
+  it('closes a connection whose message trickles in slower than messageTimeoutMs (slowloris)', async (t) => {
+    // The idle timeout alone would never fire: a byte arrives every 60 ms, well inside it.
+    const { port, logs } = await start(t, echo, { tcp: { idleTimeoutMs: 60_000, messageTimeoutMs: 300 } });
+    const s = await connectTcp(port);
+    t.after(() => s.destroy());
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    const bytes = frame(q(9));
+    let sent = 0;
+    const drip = setInterval(() => { if (sent < bytes.length - 1 && !s.destroyed) s.write(bytes.subarray(sent, ++sent)); }, 60);
+    t.after(() => clearInterval(drip));
+    const deadline = new Promise<string>((r) => setTimeout(() => r('still open'), 5000).unref());
+    assert.equal(await Promise.race([closed.then(() => 'closed'), deadline]), 'closed');
+    clearInterval(drip);
+    assert.ok(sent < bytes.length, 'closed before the message was complete');
+    assert.ok(logs.find(/not complete in time/), 'the close is logged');
+  });
+
+  it('gives each message its own messageTimeoutMs: a slow message, then another, both answered', async (t) => {
+    const { port } = await start(t, echo, { tcp: { idleTimeoutMs: 60_000, messageTimeoutMs: 400 } });
+    const s = await connectTcp(port);
+    t.after(() => s.destroy());
+    // Each message takes ~250 ms (under the deadline); the two together take longer than it.
+    for (const id of [21, 22]) {
+      const got = readFrames(s, 1, 3000);
+      const bytes = frame(q(id));
+      s.write(bytes.subarray(0, 5));
+      await new Promise((r) => setTimeout(r, 250));
+      s.write(bytes.subarray(5));
+      const { messages, closed } = await got;
+      assert.equal(closed, false);
+      assert.deepEqual(messages.map(idOf), [id]);
+    }
+  });
+
+  it('does not time a partial message while reading is paused at maxInFlightPerConnection', async (t) => {
+    const gate = gatedHandler();
+    const { port } = await start(t, gate.handler, { tcp: { idleTimeoutMs: 60_000, messageTimeoutMs: 200, maxInFlightPerConnection: 1 } });
+    const s = await connectTcp(port);
+    t.after(() => s.destroy());
+    const got = readFrames(s, 2, 5000);
+    const second = frame(q(32));
+    s.write(Buffer.concat([frame(q(31)), second.subarray(0, 6)]));
+    await until(() => gate.pending.length === 1, 'the first query at the handler');
+    // Longer than the deadline: our own cap, not the client, is holding the second message back.
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(s.destroyed, false);
+    gate.pending[0]!.release();
+    s.write(second.subarray(6));
+    await until(() => gate.pending.length === 2, 'the second query at the handler');
+    gate.pending[1]!.release();
+    const { messages, closed } = await got;
+    assert.equal(closed, false);
+    assert.deepEqual(messages.map(idOf), [31, 32]);
+  });
+
   it('closes connections over maxConnections and serves the others', async (t) => {
     const { port } = await start(t, echo, { tcp: { maxConnections: 2 } });
     const first = await connectTcp(port);
