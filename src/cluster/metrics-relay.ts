@@ -11,6 +11,8 @@ export interface MetricsBatch {
   readonly dropped: readonly (readonly [string, Transport, number])[];
   readonly forwardCache: { readonly hit: number; readonly miss: number };
   readonly upstream: readonly (readonly [string, 'reply' | 'timeout' | 'error' | 'rejected', number, number])[];
+  /** The latest up/down state of each upstream whose health changed in the interval. */
+  readonly health?: readonly (readonly [string, boolean])[];
 }
 
 export interface MetricsRecorder {
@@ -26,6 +28,7 @@ export function createMetricsRecorder(): MetricsRecorder {
   let queries = new Map<string, [QueryZone, number, number, Transport, CacheOutcome, number, number]>();
   let dropped = new Map<string, [string, Transport, number]>();
   let upstream = new Map<string, [string, 'reply' | 'timeout' | 'error' | 'rejected', number, number]>();
+  let health = new Map<string, boolean>();
   let hit = 0;
   let miss = 0;
   const metrics: DnsMetrics = {
@@ -53,15 +56,20 @@ export function createMetricsRecorder(): MetricsRecorder {
       if (row) row[3] += 1;
       else upstream.set(key, [name, result, s, 1]);
     },
+    upstreamHealth(name, up) {
+      health.set(name, up);
+    },
     catalog: () => undefined,
   };
   return {
     metrics,
     take() {
-      if (queries.size + dropped.size + upstream.size + hit + miss === 0) return undefined;
+      if (queries.size + dropped.size + upstream.size + health.size + hit + miss === 0) return undefined;
       const batch: MetricsBatch = {
         queries: [...queries.values()], dropped: [...dropped.values()], forwardCache: { hit, miss }, upstream: [...upstream.values()],
+        ...(health.size > 0 ? { health: [...health] } : {}),
       };
+      health = new Map();
       queries = new Map();
       dropped = new Map();
       upstream = new Map();
@@ -81,4 +89,5 @@ export function replayMetrics(batch: MetricsBatch, into: DnsMetrics): void {
   for (let i = 0; i < batch.forwardCache.hit; i++) into.forwardCache('hit');
   for (let i = 0; i < batch.forwardCache.miss; i++) into.forwardCache('miss');
   for (const [name, result, seconds, n] of batch.upstream) for (let i = 0; i < n; i++) into.upstream(name, result, seconds);
+  for (const [name, up] of batch.health ?? []) into.upstreamHealth(name, up);
 }
