@@ -1,4 +1,5 @@
-// The forward cache: upstream replies kept for their TTL, served to each client with TTLs counted down.
+// The forward cache: upstream replies kept for their TTL, served to each client with TTLs counted down, and
+// kept a while longer for serve-stale (RFC 8767).
 import type { Query } from '../dns/records.js';
 import {
   lowerByte,
@@ -14,6 +15,11 @@ export interface ForwardCacheOptions extends CacheLimits {
   readonly maxBytes?: number;
   /** Milliseconds, monotonic (default performance.now); tests inject a clock. */
   readonly now?: () => number;
+  /**
+   * Seconds an entry is kept past its expiry for lookupStale (serve-stale); 0 or absent: dropped at expiry.
+   * Stale entries still count against size and maxBytes and are evicted like any other.
+   */
+  readonly maxStale?: number;
 }
 
 export interface ForwardCacheSettings extends ForwardCacheOptions {
@@ -25,6 +31,11 @@ export interface ForwardCacheSettings extends ForwardCacheOptions {
 export interface ForwardCache {
   /** The bytes for this client from a fresh entry, TTLs counted down; undefined on a miss. */
   lookup(key: string, client: RelayClient, maxSize: number): Buffer | undefined;
+  /**
+   * The bytes for this client from an entry at most maxStale seconds past expiry (or fresh), every TTL set to
+   * `ttl`: the RFC 8767 answer when no upstream could be reached. Undefined when there is none.
+   */
+  lookupStale(key: string, client: RelayClient, maxSize: number, ttl: number): Buffer | undefined;
   /** Keeps `reply` under `key` when the caching rules allow; returns whether it was kept. */
   store(key: string, reply: WireMessage, client: RelayClient): boolean;
   readonly entries: number;
@@ -52,6 +63,8 @@ interface Entry {
   readonly msg: WireMessage;
   readonly storedAt: number;
   readonly expiresAt: number;
+  /** expiresAt plus maxStale: until then the entry is kept for lookupStale. */
+  readonly staleUntil: number;
   readonly renders: Render[];
   size: number;
 }
@@ -83,6 +96,8 @@ function capped(records: readonly WireRecord[], cap: number): WireRecord[] {
 export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
   const now = opts.now ?? (() => performance.now());
   const maxBytes = opts.maxBytes ?? DEFAULT_CACHE_BYTES;
+  const maxStaleMs = (opts.maxStale ?? 0) * 1000;
+  if (!Number.isFinite(maxStaleMs) || maxStaleMs < 0) throw new RangeError(`maxStale must be a non-negative number, got ${opts.maxStale}`);
   if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`cache size must be a positive integer, got ${opts.size}`);
   const entries = new Map<string, Entry>();
   let bytes = 0;
@@ -110,45 +125,66 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
     return { shape, bytes: bytesOut, questionLength: client.question.length, ttlOffsets, ttls: ttlOffsets.map((at) => bytesOut.readUInt32BE(at)) };
   }
 
+  /** The entry's bytes for this client: TTLs counted down to `t`, or all set to `fixedTtl` when it is >= 0. */
+  function bytesFor(key: string, entry: Entry, client: RelayClient, maxSize: number, t: number, fixedTtl: number): Buffer | undefined {
+    entries.delete(key);
+    entries.set(key, entry);
+    const shape = maxSize * 2 + (client.edns ? 1 : 0);
+    let r = entry.renders.find((x) => x.shape === shape);
+    if (!r) {
+      r = render(entry, client, maxSize);
+      if (!r) return undefined;
+      if (entry.renders.length >= MAX_RENDERS) {
+        const old = entry.renders.shift();
+        if (old) { entry.size -= old.bytes.length; bytes -= old.bytes.length; }
+      }
+      entry.renders.push(r);
+      entry.size += r.bytes.length;
+      bytes += r.bytes.length;
+      evict(key);
+    }
+    // Same key, so the same question bytes up to case: the client's case is patched over the stored one.
+    if (client.question.length !== r.questionLength) return undefined;
+    const out = Buffer.allocUnsafe(r.bytes.length);
+    r.bytes.copy(out);
+    out.writeUInt16BE(client.id, 0);
+    if (client.rd) out[2] = (out[2] ?? 0) | RD_BIT;
+    client.question.copy(out, 12);
+    if (fixedTtl >= 0) {
+      for (const at of r.ttlOffsets) out.writeUInt32BE(fixedTtl, at);
+      return out;
+    }
+    const elapsed = Math.floor((t - entry.storedAt) / 1000);
+    if (elapsed > 0) {
+      for (let i = 0; i < r.ttlOffsets.length; i++) {
+        out.writeUInt32BE(Math.max(0, (r.ttls[i] ?? 0) - elapsed), r.ttlOffsets[i] ?? 0);
+      }
+    }
+    return out;
+  }
+
   return {
     lookup(key, client, maxSize) {
       const entry = entries.get(key);
       if (!entry) return undefined;
       const t = now();
       if (t >= entry.expiresAt) {
+        // Stale checks cost nothing on a hit: they run only once the entry has expired.
+        if (t >= entry.staleUntil) drop(key, entry);
+        return undefined;
+      }
+      return bytesFor(key, entry, client, maxSize, t, -1);
+    },
+
+    lookupStale(key, client, maxSize, ttl) {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      const t = now();
+      if (t >= entry.staleUntil) {
         drop(key, entry);
         return undefined;
       }
-      entries.delete(key);
-      entries.set(key, entry);
-      const shape = maxSize * 2 + (client.edns ? 1 : 0);
-      let r = entry.renders.find((x) => x.shape === shape);
-      if (!r) {
-        r = render(entry, client, maxSize);
-        if (!r) return undefined;
-        if (entry.renders.length >= MAX_RENDERS) {
-          const old = entry.renders.shift();
-          if (old) { entry.size -= old.bytes.length; bytes -= old.bytes.length; }
-        }
-        entry.renders.push(r);
-        entry.size += r.bytes.length;
-        bytes += r.bytes.length;
-        evict(key);
-      }
-      // Same key, so the same question bytes up to case: the client's case is patched over the stored one.
-      if (client.question.length !== r.questionLength) return undefined;
-      const out = Buffer.allocUnsafe(r.bytes.length);
-      r.bytes.copy(out);
-      out.writeUInt16BE(client.id, 0);
-      if (client.rd) out[2] = (out[2] ?? 0) | RD_BIT;
-      client.question.copy(out, 12);
-      const elapsed = Math.floor((t - entry.storedAt) / 1000);
-      if (elapsed > 0) {
-        for (let i = 0; i < r.ttlOffsets.length; i++) {
-          out.writeUInt32BE(Math.max(0, (r.ttls[i] ?? 0) - elapsed), r.ttlOffsets[i] ?? 0);
-        }
-      }
-      return out;
+      return bytesFor(key, entry, client, maxSize, t, ttl);
     },
 
     store(key, reply, client) {
@@ -171,7 +207,8 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
       const old = entries.get(key);
       if (old) drop(key, old);
       const storedAt = now();
-      entries.set(key, { msg, storedAt, expiresAt: storedAt + life.ttl * 1000, renders: [], size });
+      const expiresAt = storedAt + life.ttl * 1000;
+      entries.set(key, { msg, storedAt, expiresAt, staleUntil: expiresAt + maxStaleMs, renders: [], size });
       bytes += size;
       evict(key);
       return true;

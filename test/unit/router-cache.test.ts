@@ -37,6 +37,7 @@ function recordingMetrics(): DnsMetrics & { seen: Seen[]; drops: string[]; outco
     dropped: (reason) => { drops.push(reason); },
     forwardCache: () => undefined,
     upstream: () => undefined,
+    upstreamHealth: () => undefined,
     catalog: () => undefined,
   };
 }
@@ -264,6 +265,8 @@ describe('never cached', () => {
     const forwarded: Query[] = [];
     const forwarder: Forwarder = {
       forward: (q) => { forwarded.push(q); return Promise.resolve(encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true })); },
+      loopCheck: () => Promise.resolve([]),
+      upstreamStates: () => [],
       close: () => Promise.resolve(),
     };
     let failNext = false;
