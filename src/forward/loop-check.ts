@@ -55,6 +55,11 @@ export function answerLoopProbe(query: Query, udpPayloadSize: number): Buffer | 
   const labels = query.qname.split('.');
   if (labels.length !== 4 || labels[1] !== SERVER_TAG) return undefined;
   outstanding.get(labels[0] ?? '')?.();
+  return buildLoopMarker(query, udpPayloadSize);
+}
+
+/** The marker reply alone: what a sibling worker, which has no record of the probe, sends back. */
+export function buildLoopMarker(query: Query, udpPayloadSize: number): Buffer {
   const question = query.raw.subarray(12, query.questionEnd);
   const rdata = Buffer.concat([Buffer.from([MARKER.length]), MARKER]);
   const rr = Buffer.alloc(12 + rdata.length);

@@ -1,10 +1,11 @@
 // The loop check: an upstream that sends our probe back to our own listener is disabled; others are left alone.
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { test, type TestContext } from 'node:test';
 import { decodeQuery } from '../../src/dns/decode.js';
 import { createDnsServer } from '../../src/dns/server.js';
 import type { Forwarder } from '../../src/forward/forwarder.js';
-import { answerLoopProbe } from '../../src/forward/loop-check.js';
+import { answerLoopProbe, buildLoopMarker } from '../../src/forward/loop-check.js';
 import { buildClientQuery } from '../helpers/fake-upstream.js';
 import { decode, fakes, forwarderFor, quietLogger, rcode } from '../helpers/forward-setup.js';
 import { createLogSink } from '../helpers/log-sink.js';
@@ -93,4 +94,18 @@ test('our own probe names are answered locally with a marker; another server\'s 
   const relayed = decode(await fwd.forward(foreign));
   assert.equal(rcode(relayed), 3, 'the upstream\'s NXDOMAIN');
   assert.equal(up.probes.length, 2, 'forwarded: a chain through two servers reaches the one that sent it');
+});
+
+test('a probe that came back to a sibling worker is still caught: its marker reply says so', async (t) => {
+  // A resolver that answers like one of our other --workers would: the marker, with no record of the probe here.
+  const sibling = dgram.createSocket('udp4');
+  sibling.on('message', (raw, rinfo) => {
+    const d = decodeQuery(raw, 'udp', { address: rinfo.address, port: rinfo.port }, { udpPayloadSize: 1232 });
+    if (d.kind === 'query') sibling.send(buildLoopMarker(d.query, 1232), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => sibling.bind(0, '127.0.0.1', () => resolve()));
+  t.after(() => new Promise<void>((resolve) => sibling.close(() => resolve())));
+  const fwd = forwarderFor(t, [], { loopCheck: true, upstreams: [{ address: '127.0.0.1', port: sibling.address().port }] });
+  assert.deepEqual((await fwd.loopCheck()).map((r) => r.outcome), ['loop']);
+  assert.deepEqual(fwd.upstreamStates().map((s) => s.state), ['disabled']);
 });
