@@ -1,7 +1,7 @@
 // Per-upstream health in the forwarder: marked down after consecutive failures, skipped, probed back with back-off.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import { buildClientQuery } from '../helpers/fake-upstream.js';
+import { buildClientQuery, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { decode, fakes, forwarderFor, rcode } from '../helpers/forward-setup.js';
 import { createLogSink } from '../helpers/log-sink.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -58,8 +58,9 @@ test('without health options every upstream is asked every time (today\'s behavi
 });
 
 test('a down upstream is probed beside real queries with back-off (doubling, capped), and a good probe marks it up', async (t) => {
-  const [flaky, good] = await fakes(t, { behaviour: 'servfail' }, { behaviour: 'answer', answers: (n) => [`${n} 300 IN A 192.0.2.2`] });
-  assert.ok(flaky && good);
+  const [first, good] = await fakes(t, { behaviour: 'servfail' }, { behaviour: 'answer', answers: (n) => [`${n} 300 IN A 192.0.2.2`] });
+  assert.ok(first && good);
+  const flaky: FakeUpstream = first;
   const c = clock();
   const logs = createLogSink('debug');
   const fwd = forwarderFor(t, [flaky, good], {
