@@ -201,9 +201,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const foreground = plan.tries.length === 0;
     if (!foreground) for (const up of plan.probes) probeInBackground(up, query, question);
     let tries = 0;
-    for (const up of foreground ? plan.probes : plan.tries) {
+    const order = foreground ? plan.probes : plan.tries;
+    for (const [i, up] of order.entries()) {
       const now = performance.now();
-      if (now >= end || controller.signal.aborted) break;
+      if (now >= end || controller.signal.aborted) {
+        if (foreground) for (const unsent of order.slice(i)) health.unsent(unsent);
+        break;
+      }
       if (health.state(up) === 'disabled') continue;
       tries++;
       const outcome = await tryUpstream(up, query, question, Math.min(now + opts.timeoutMs, end));

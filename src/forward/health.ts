@@ -30,6 +30,8 @@ export interface UpstreamHealth {
    * the same question is counted once, so one client retrying a broken name cannot take a healthy resolver down.
    */
   failed(up: UpstreamAddress, probe: boolean, kind: 'rejected' | 'no-reply', question: string, reason: string): void;
+  /** A planned probe was never sent (the budget ran out first): the next forward may probe instead. */
+  unsent(up: UpstreamAddress): void;
   /** Never asked again (it forwards our own queries back to us). */
   disable(up: UpstreamAddress): void;
   state(up: UpstreamAddress): UpstreamState;
@@ -136,6 +138,10 @@ export function createUpstreamHealth(upstreams: readonly UpstreamAddress[], opts
         s.lastRejected = question;
       }
       if (++s.failures >= opts.maxFailures) markDown(s, reason);
+    },
+
+    unsent(up) {
+      stateOf(up).probing = false;
     },
 
     disable(up) {

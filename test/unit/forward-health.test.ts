@@ -145,3 +145,21 @@ test('consecutive only: a success resets the count; one question rejected again 
   assert.equal(rcode(await ask(fwd, 'third.example.')), 2);
   assert.equal(fwd.upstreamStates()[0]?.state, 'down', 'two different failures in a row');
 });
+
+test('a probe the budget left unsent is not lost: the next forward sends it', async (t) => {
+  const [a, b] = await fakes(t, { behaviour: 'silent' }, { behaviour: 'silent' });
+  assert.ok(a && b);
+  const c = clock();
+  const fwd = forwarderFor(t, [a, b], {
+    now: c.now, timeoutMs: 150, totalBudgetMs: 150, health: { maxFailures: 1, probeIntervalMs: 1000, maxProbeIntervalMs: 1000 },
+  });
+  await ask(fwd, 'one.example.');
+  await ask(fwd, 'two.example.');
+  assert.deepEqual(fwd.upstreamStates().map((s) => s.state), ['down', 'down']);
+  assert.deepEqual([a.queries.length, b.queries.length], [1, 1]);
+  c.advance(1000);
+  assert.equal(rcode(await ask(fwd, 'three.example.')), 2);
+  assert.deepEqual([a.queries.length, b.queries.length], [2, 1], 'the budget covered one probe only');
+  assert.equal(rcode(await ask(fwd, 'four.example.')), 2);
+  assert.deepEqual([a.queries.length, b.queries.length], [2, 2], 'b\'s probe went out with the next forward');
+});
