@@ -94,6 +94,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const log = opts.logger;
   const metrics = opts.metrics ?? noopMetrics;
   const budgetMs = opts.totalBudgetMs ?? defaultBudgetMs(opts.timeoutMs, opts.upstreams.length);
+  const minTryMs = Math.min(opts.timeoutMs, budgetMs) / 4;
   const zones = opts.zones.map(toWireName);
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
@@ -204,7 +205,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     const order = foreground ? plan.probes : plan.tries;
     for (const [i, up] of order.entries()) {
       const now = performance.now();
-      if (now >= end || controller.signal.aborted) {
+      // A try with under a quarter of its timeout left would mostly time out and count against an upstream
+      // that did nothing wrong; the client is better served by the answer (or stale one) we have now.
+      if (end - now < minTryMs || controller.signal.aborted) {
         if (foreground) for (const unsent of order.slice(i)) health.unsent(unsent);
         break;
       }
