@@ -22,7 +22,7 @@ import { executePreparedQuery } from './resolve/prepared-query.js';
 import { noopMetrics, type DnsMetrics } from './metrics/types.js';
 import { createPrometheusMetrics } from './metrics/prometheus.js';
 import { createQueryHandler } from './router.js';
-import { createForwarderFor, nextGuard, toEncodeOptions, toGuard, toResolveContext, toTcpLimits } from './settings.js';
+import { createForwarderFor, forwarderKey, nextGuard, toEncodeOptions, toGuard, toResolveContext, toTcpLimits } from './settings.js';
 
 export { toEncodeOptions, toResolveContext } from './settings.js';
 
@@ -133,6 +133,8 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
       });
       cleanup.push(() => dns.close());
       dnsEndpoints = dns.endpoints;
+      // Only now can a probe that loops back reach us.
+      void forwarder?.loopCheck();
     }
     if (config.http.port !== -1) {
       api = await createApiServer({
@@ -196,9 +198,9 @@ export async function startServer(config: Config, logger: Logger, opts: ServerOp
       const input = catalogFromConfig(next, { previousPorts: new Map(Object.entries(proxyPorts(reg.current()))) });
       for (const w of warnings) logger.warn(w);
       const oldForwarder = forwarder;
-      if (JSON.stringify(next.recursors) !== JSON.stringify(current.recursors) || next.dns.recursorTimeout !== current.dns.recursorTimeout
-        || next.dns.recursorStrategy !== current.dns.recursorStrategy) {
+      if (forwarderKey(next) !== forwarderKey(current)) {
         forwarder = createForwarderFor(next, logger, metrics);
+        if (next.workers <= 1) void forwarder?.loopCheck();
         void oldForwarder?.close();
       }
       guard = nextGuard(guard, current, next);

@@ -43,11 +43,23 @@ export function nextGuard(current: Guard, prev: Config, next: Config): Guard {
   return guardKey(prev.dns) === guardKey(next.dns) ? current : toGuard(next);
 }
 
+/** What decides a forwarder's behaviour: a reload that changes none of it keeps the forwarder (cache, health). */
+export function forwarderKey(c: Config): string {
+  return JSON.stringify([c.recursors, c.dns.recursorTimeout, c.dns.recursorStrategy, c.dns.udpPayloadSize,
+    c.dns.forwardCache, c.dns.recursorHealth, c.dns.serveStale, c.domain, c.altDomain]);
+}
+
+/** The forwarder for `config`, or none without recursors. Call its loopCheck() once the DNS listeners are up. */
 export function createForwarderFor(config: Config, logger: Logger, metrics: DnsMetrics): Forwarder | undefined {
   if (config.recursors.length === 0) return undefined;
   const { enabled, ...cache } = config.dns.forwardCache;
+  const h = config.dns.recursorHealth;
+  const stale = config.dns.serveStale;
   return createForwarder({
     cache: enabled ? cache : false,
+    health: { maxFailures: h.maxFailures, probeIntervalMs: h.probeInterval, maxProbeIntervalMs: h.maxProbeInterval },
+    serveStale: stale.enabled ? { maxStale: stale.maxStale, ttl: stale.ttl } : false,
+    loopCheck: true,
     metrics,
     upstreams: config.recursors,
     timeoutMs: config.dns.recursorTimeout,

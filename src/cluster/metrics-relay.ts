@@ -13,6 +13,8 @@ export interface MetricsBatch {
   readonly upstream: readonly (readonly [string, 'reply' | 'timeout' | 'error' | 'rejected', number, number])[];
   /** Guard actions (action, transport, count); absent when there were none. */
   readonly guard?: readonly (readonly [GuardAction, Transport, number])[];
+  /** The latest up/down state of each upstream whose health changed in the interval. */
+  readonly health?: readonly (readonly [string, boolean])[];
 }
 
 export interface MetricsRecorder {
@@ -29,6 +31,7 @@ export function createMetricsRecorder(): MetricsRecorder {
   let dropped = new Map<string, [string, Transport, number]>();
   let upstream = new Map<string, [string, 'reply' | 'timeout' | 'error' | 'rejected', number, number]>();
   let guard = new Map<string, [GuardAction, Transport, number]>();
+  let health = new Map<string, boolean>();
   let hit = 0;
   let miss = 0;
   const metrics: DnsMetrics = {
@@ -62,17 +65,22 @@ export function createMetricsRecorder(): MetricsRecorder {
       if (row) row[2] += 1;
       else guard.set(key, [action, proto, 1]);
     },
+    upstreamHealth(name, up) {
+      health.set(name, up);
+    },
     catalog: () => undefined,
   };
   return {
     metrics,
     take() {
-      if (queries.size + dropped.size + upstream.size + guard.size + hit + miss === 0) return undefined;
+      if (queries.size + dropped.size + upstream.size + guard.size + health.size + hit + miss === 0) return undefined;
       const batch: MetricsBatch = {
         queries: [...queries.values()], dropped: [...dropped.values()], forwardCache: { hit, miss }, upstream: [...upstream.values()],
         ...(guard.size > 0 ? { guard: [...guard.values()] } : {}),
+        ...(health.size > 0 ? { health: [...health] } : {}),
       };
       guard = new Map();
+      health = new Map();
       queries = new Map();
       dropped = new Map();
       upstream = new Map();
@@ -93,4 +101,5 @@ export function replayMetrics(batch: MetricsBatch, into: DnsMetrics): void {
   for (let i = 0; i < batch.forwardCache.miss; i++) into.forwardCache('miss');
   for (const [name, result, seconds, n] of batch.upstream) for (let i = 0; i < n; i++) into.upstream(name, result, seconds);
   if (into.guard) for (const [action, proto, n] of batch.guard ?? []) for (let i = 0; i < n; i++) into.guard(action, proto);
+  for (const [name, up] of batch.health ?? []) into.upstreamHealth(name, up);
 }

@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { ResolveContext } from '../resolve/types.js';
 import { createQueryHandler } from '../router.js';
 import type { Guard } from '../guard/guard.js';
-import { createForwarderFor, nextGuard, toEncodeOptions, toGuard, toResolveContext, toTcpLimits } from '../settings.js';
+import { createForwarderFor, forwarderKey, nextGuard, toEncodeOptions, toGuard, toResolveContext, toTcpLimits } from '../settings.js';
 import { noopMetrics, type DnsMetrics } from '../metrics/types.js';
 import { isToWorker, WORKER_ENV, type FromWorker, type ToWorker } from './messages.js';
 import { createMetricsRecorder, type MetricsRecorder } from './metrics-relay.js';
@@ -31,13 +31,6 @@ function send(msg: FromWorker, then?: () => void): void {
 
 /** How often counted metrics go to the primary: a scrape sees workers' queries at most this late. */
 const METRICS_INTERVAL_MS = 1000;
-
-/** What decides the forwarder's behaviour; a reload that changes none of it keeps the forwarder (and its cache). */
-function forwarderKey(c: Config): string {
-  return JSON.stringify([c.recursors, c.dns.recursorTimeout, c.dns.recursorStrategy, c.dns.udpPayloadSize,
-    c.dns.forwardCache, c.domain, c.altDomain]);
-}
-
 
 interface Serving {
   readonly mirror: Registry;
@@ -146,6 +139,8 @@ export function runWorker(): Promise<void> {
       }
       serving.logger.info({ dns: serving.dns.endpoints, version: serving.index }, 'DNS worker listening');
       send({ t: 'listening', endpoints: serving.dns.endpoints });
+      // Only now can a probe that loops back reach us.
+      void serving.forwarder?.loopCheck();
     };
 
     const onMessage = (m: unknown): void => {

@@ -1,4 +1,5 @@
-// The forward cache: upstream replies kept for their TTL, served to each client with TTLs counted down.
+// The forward cache: upstream replies kept for their TTL, served to each client with TTLs counted down, and
+// kept a while longer for serve-stale (RFC 8767).
 import type { Query } from '../dns/records.js';
 import {
   buildRelayedReply, parseWireMessage, recordTtlOffsets, type RelayClient, type WireMessage, type WireName,
@@ -13,6 +14,11 @@ export interface ForwardCacheOptions extends CacheLimits {
   readonly maxBytes?: number;
   /** Milliseconds, monotonic (default performance.now); tests inject a clock. */
   readonly now?: () => number;
+  /**
+   * Seconds an entry is kept past its expiry for lookupStale (serve-stale); 0 or absent: dropped at expiry.
+   * Stale entries still count against size and maxBytes and are evicted like any other.
+   */
+  readonly maxStale?: number;
 }
 
 export interface ForwardCacheSettings extends ForwardCacheOptions {
@@ -29,6 +35,11 @@ export interface ForwardCache {
    * no RelayClient. undefined means "ask lookup()" (a miss, or the first client of this shape).
    */
   hit(key: string, query: Query, maxSize: number): Buffer | undefined;
+  /**
+   * The bytes for this client from an entry at most maxStale seconds past expiry (or fresh), every TTL set to
+   * `ttl`: the RFC 8767 answer when no upstream could be reached. Undefined when there is none.
+   */
+  lookupStale(key: string, client: RelayClient, maxSize: number, ttl: number): Buffer | undefined;
   /** Keeps `reply` under `key` when the caching rules allow; returns whether it was kept. */
   store(key: string, reply: WireMessage, client: RelayClient): boolean;
   readonly entries: number;
@@ -58,6 +69,8 @@ interface Entry {
   used: boolean;
   readonly storedAt: number;
   readonly expiresAt: number;
+  /** expiresAt plus maxStale: until then the entry is kept for lookupStale. */
+  readonly staleUntil: number;
   readonly renders: Render[];
   size: number;
 }
@@ -79,6 +92,8 @@ function capped(records: readonly WireRecord[], cap: number): WireRecord[] {
 export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
   const now = opts.now ?? (() => performance.now());
   const maxBytes = opts.maxBytes ?? DEFAULT_CACHE_BYTES;
+  const maxStaleMs = (opts.maxStale ?? 0) * 1000;
+  if (!Number.isFinite(maxStaleMs) || maxStaleMs < 0) throw new RangeError(`maxStale must be a non-negative number, got ${opts.maxStale}`);
   if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`cache size must be a positive integer, got ${opts.size}`);
   const entries = new Map<string, Entry>();
   let bytes = 0;
@@ -117,12 +132,15 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
     return { shape, bytes: bytesOut, questionLength: client.question.length, ttlOffsets, ttls: ttlOffsets.map((at) => bytesOut.readUInt32BE(at)) };
   }
 
-  /** The entry under `key` while it is fresh (marked used); an expired one is dropped. */
+  /**
+   * The entry under `key` while it is fresh (marked used). An expired one stays for lookupStale until
+   * staleUntil: stale checks cost nothing on a hit, as they run only once the entry has expired.
+   */
   function fresh(key: string, t: number): Entry | undefined {
     const entry = entries.get(key);
     if (!entry) return undefined;
     if (t >= entry.expiresAt) {
-      drop(key, entry);
+      if (t >= entry.staleUntil) drop(key, entry);
       return undefined;
     }
     entry.used = true;
@@ -135,13 +153,38 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
     return undefined;
   }
 
-  /** A copy of the render with the client's ID and RD, TTLs counted down; the caller writes the question. */
-  function serve(entry: Entry, r: Render, id: number, rd: boolean, t: number): Buffer {
+  /** The entry rendered for this client's shape, rendering (and accounting) it on first use. */
+  function renderedFor(key: string, entry: Entry, client: RelayClient, maxSize: number): Render | undefined {
+    const shape = maxSize * 2 + (client.edns ? 1 : 0);
+    let r = findRender(entry, shape);
+    if (r) return r;
+    r = render(entry, client, maxSize);
+    if (!r) return undefined;
+    if (entry.renders.length >= MAX_RENDERS) {
+      const old = entry.renders.shift();
+      if (old) { entry.size -= old.bytes.length; bytes -= old.bytes.length; }
+    }
+    entry.renders.push(r);
+    entry.size += r.bytes.length;
+    bytes += r.bytes.length;
+    evict(key);
+    return r;
+  }
+
+  /**
+   * A copy of the render with the client's ID and RD, TTLs counted down to `t` (or all set to `fixedTtl`
+   * when it is >= 0); the caller writes the question.
+   */
+  function serve(entry: Entry, r: Render, id: number, rd: boolean, t: number, fixedTtl: number): Buffer {
     const out = Buffer.allocUnsafe(r.bytes.length);
     r.bytes.copy(out);
     out[0] = id >>> 8;
     out[1] = id & 0xff;
     if (rd) out[2] = (out[2] ?? 0) | RD_BIT;
+    if (fixedTtl >= 0) {
+      for (const at of r.ttlOffsets) out.writeUInt32BE(fixedTtl, at);
+      return out;
+    }
     const elapsed = Math.floor((t - entry.storedAt) / 1000);
     if (elapsed > 0) {
       for (let i = 0; i < r.ttlOffsets.length; i++) {
@@ -156,23 +199,10 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
       const t = now();
       const entry = fresh(key, t);
       if (!entry) return undefined;
-      const shape = maxSize * 2 + (client.edns ? 1 : 0);
-      let r = findRender(entry, shape);
-      if (!r) {
-        r = render(entry, client, maxSize);
-        if (!r) return undefined;
-        if (entry.renders.length >= MAX_RENDERS) {
-          const old = entry.renders.shift();
-          if (old) { entry.size -= old.bytes.length; bytes -= old.bytes.length; }
-        }
-        entry.renders.push(r);
-        entry.size += r.bytes.length;
-        bytes += r.bytes.length;
-        evict(key);
-      }
+      const r = renderedFor(key, entry, client, maxSize);
       // Same key, so the same question bytes up to case: the client's case is patched over the stored one.
-      if (client.question.length !== r.questionLength) return undefined;
-      const out = serve(entry, r, client.id, client.rd, t);
+      if (!r || client.question.length !== r.questionLength) return undefined;
+      const out = serve(entry, r, client.id, client.rd, t, -1);
       client.question.copy(out, 12);
       return out;
     },
@@ -183,8 +213,24 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
       if (!entry) return undefined;
       const r = findRender(entry, maxSize * 2 + (query.edns ? 1 : 0));
       if (!r || query.questionEnd - 12 !== r.questionLength) return undefined;
-      const out = serve(entry, r, query.id, query.rd, t);
+      const out = serve(entry, r, query.id, query.rd, t, -1);
       query.raw.copy(out, 12, 12, query.questionEnd);
+      return out;
+    },
+
+    lookupStale(key, client, maxSize, ttl) {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      const t = now();
+      if (t >= entry.staleUntil) {
+        drop(key, entry);
+        return undefined;
+      }
+      entry.used = true;
+      const r = renderedFor(key, entry, client, maxSize);
+      if (!r || client.question.length !== r.questionLength) return undefined;
+      const out = serve(entry, r, client.id, client.rd, t, ttl);
+      client.question.copy(out, 12);
       return out;
     },
 
@@ -208,7 +254,8 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
       const old = entries.get(key);
       if (old) drop(key, old);
       const storedAt = now();
-      entries.set(key, { msg, used: false, storedAt, expiresAt: storedAt + life.ttl * 1000, renders: [], size });
+      const expiresAt = storedAt + life.ttl * 1000;
+      entries.set(key, { msg, used: false, storedAt, expiresAt, staleUntil: expiresAt + maxStaleMs, renders: [], size });
       bytes += size;
       evict(key);
       return true;

@@ -1,16 +1,19 @@
-// The upstream forwarder: asks recursors in turn and relays the first good reply, or answers SERVFAIL.
+// The upstream forwarder: asks healthy recursors in turn and relays the first good reply, else a stale answer
+// (RFC 8767) or SERVFAIL.
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Query } from '../dns/records.js';
 import {
-  buildRelayedReply, fullRcode, isTruncated, parseQuestion, parseWireMessage, replySizeLimit, sameQuestion,
-  toWireName, type RelayClient, type WireMessage, type WireQuestion,
+  buildRelayedReply, fullRcode, isTruncated, parseQuestion, replySizeLimit, toWireName, type RelayClient,
+  type WireMessage, type WireQuestion,
 } from '../dns/relay.js';
 import { noopMetrics, type DnsMetrics } from '../metrics/types.js';
 import { cacheKey, createForwardCache, type ForwardCache, type ForwardCacheOptions } from './cache.js';
 import type { ExchangeOptions, ExchangeResult, UpstreamAddress } from './exchange.js';
-import { buildServfail, buildUpstreamQuery } from './messages.js';
+import { createUpstreamHealth, upstreamName, type HealthOptions, type UpstreamState } from './health.js';
+import { answerLoopProbe, LOOP_CHECK_SUFFIX, probeForLoop, type LoopCheckResult } from './loop-check.js';
+import { acceptFor, buildServfail, buildUpstreamQuery } from './messages.js';
 import { createWarnLimiter, defaultBudgetMs, orderUpstreams, type Strategy } from './policy.js';
 import { exchangeTcp } from './upstream-tcp.js';
 import { exchangeUdp } from './upstream-udp.js';
@@ -36,6 +39,20 @@ export interface ForwarderOptions {
    * upstream, and identical queries in flight are not merged either.
    */
   readonly cache?: ForwardCacheOptions | false;
+  /**
+   * Per-upstream health (dns_config.recursor_health): failing upstreams are skipped and probed back. Absent or
+   * false: every upstream is asked on every forward.
+   */
+  readonly health?: HealthOptions | false;
+  /**
+   * RFC 8767 (dns_config.serve_stale; seconds): when no upstream gives a good reply, an answer up to maxStale
+   * past its expiry is served with every TTL set to `ttl`. Needs the cache. Absent or false: SERVFAIL.
+   */
+  readonly serveStale?: { readonly maxStale: number; readonly ttl: number } | false;
+  /** Probe every upstream for a loop back to us, at loopCheck() or the first forward (default false). */
+  readonly loopCheck?: boolean;
+  /** Milliseconds, monotonic (default performance.now), for health back-off and the cache; tests inject a clock. */
+  readonly now?: () => number;
   readonly metrics?: DnsMetrics;
   readonly logger: Logger;
 }
@@ -52,6 +69,13 @@ export interface Forwarder {
    * RFC 1034 §4.3.1). Undefined on a miss, and always without a cache.
    */
   peek(query: Query, key?: string): Buffer | undefined;
+  /**
+   * Runs the loop check once (later calls return the same promise) and resolves when every probe has settled,
+   * within the per-try timeout. Upstreams whose probe came back to us are disabled by then. [] when off.
+   */
+  loopCheck(): Promise<readonly LoopCheckResult[]>;
+  /** Each upstream (address#port) and whether it is asked (up), skipped until a probe (down) or disabled. */
+  upstreamStates(): readonly { readonly upstream: string; readonly state: UpstreamState }[];
   close(): Promise<void>;
 }
 
@@ -62,18 +86,8 @@ export const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 type TryOutcome =
   | { readonly ok: true; readonly reply: WireMessage; readonly proto: 'udp' | 'tcp' }
-  | { readonly ok: false; readonly reason: string; readonly error?: Error };
-
-/** A reply counts only if it answers exactly what we asked: QR, our ID, one question, the same question. */
-function acceptFor(id: number, question: WireQuestion) {
-  return (reply: Buffer): WireMessage | undefined => {
-    if (reply.length < 12 || (reply[2] ?? 0) < 0x80 || reply.readUInt16BE(0) !== id) return undefined;
-    if (reply.readUInt16BE(4) !== 1) return undefined;
-    const msg = parseWireMessage(reply);
-    const q = msg?.questions[0];
-    return msg && q && sameQuestion(q, question) ? msg : undefined;
-  };
-}
+  /** rejected: the upstream answered, with an rcode other than NOERROR/NXDOMAIN. */
+  | { readonly ok: false; readonly reason: string; readonly rejected: boolean; readonly error?: Error };
 
 function relayClient(query: Query): RelayClient {
   return {
@@ -86,12 +100,24 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const log = opts.logger;
   const metrics = opts.metrics ?? noopMetrics;
   const budgetMs = opts.totalBudgetMs ?? defaultBudgetMs(opts.timeoutMs, opts.upstreams.length);
+  const minTryMs = Math.min(opts.timeoutMs, budgetMs) / 4;
   const zones = opts.zones.map(toWireName);
   const maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+  const stale = opts.cache && opts.serveStale ? opts.serveStale : undefined;
   const cache: ForwardCache | undefined = opts.cache
-    ? createForwardCache({ ...opts.cache, zones, udpPayloadSize: opts.udpPayloadSize })
+    ? createForwardCache({
+      ...(opts.now ? { now: opts.now } : {}), ...opts.cache, zones, udpPayloadSize: opts.udpPayloadSize, maxStale: stale?.maxStale ?? 0,
+    })
     : undefined;
+  // Without health options nothing is marked down, but a loop still disables its upstream.
+  const health = createUpstreamHealth(opts.upstreams, {
+    ...(opts.health || { maxFailures: Infinity, probeIntervalMs: 1000, maxProbeIntervalMs: 1000 }),
+    logger: log, metrics, ...(opts.now ? { now: opts.now } : {}),
+  });
+  let loopChecked: Promise<readonly LoopCheckResult[]> | undefined;
+  /** Background probes of down upstreams (at most one per upstream), awaited by close(). */
+  const probing = new Set<Promise<void>>();
   const controller = new AbortController();
   // Every exchange listens for abort on this one signal, and a forward runs one exchange at a time, so
   // maxInFlight listeners is the legitimate peak; Node's warning past it would then mean a real leak.
@@ -135,10 +161,26 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       proto = 'tcp';
       r = await exchange(proto, up, query, question, deadline);
     }
-    if (!r.ok) return { ok: false, reason: `${proto} ${r.reason}`, ...(r.error ? { error: r.error } : {}) };
+    if (!r.ok) return { ok: false, reason: `${proto} ${r.reason}`, rejected: false, ...(r.error ? { error: r.error } : {}) };
     const rcode = fullRcode(r.value);
-    if (rcode !== NOERROR && rcode !== NXDOMAIN) return { ok: false, reason: `rcode ${rcode}` };
+    if (rcode !== NOERROR && rcode !== NXDOMAIN) return { ok: false, reason: `rcode ${rcode}`, rejected: true };
     return { ok: true, reply: r.value, proto };
+  }
+
+  function record(up: UpstreamAddress, probe: boolean, query: Query, outcome: TryOutcome): void {
+    if (controller.signal.aborted) return;
+    if (outcome.ok) health.succeeded(up, probe);
+    else health.failed(up, probe, outcome.rejected ? 'rejected' : 'no-reply', `${query.qname}/${query.qtype}`, outcome.reason);
+  }
+
+  /** The same question sent to a down upstream beside the real tries: only its health hears the answer. */
+  function probeInBackground(up: UpstreamAddress, query: Query, question: WireQuestion): void {
+    const p = tryUpstream(up, query, question, performance.now() + opts.timeoutMs).then(
+      (outcome) => record(up, true, query, outcome),
+      (err: unknown) => log.error({ err, upstream: upstreamName(up) }, 'upstream probe failed unexpectedly'),
+    );
+    probing.add(p);
+    void p.finally(() => probing.delete(p));
   }
 
   function noteFailure(up: UpstreamAddress, query: Query, outcome: Extract<TryOutcome, { ok: false }>): void {
@@ -159,12 +201,26 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     if (!question || controller.signal.aborted) return undefined;
     const started = performance.now();
     const end = started + budgetMs;
+    const plan = health.plan(orderUpstreams(opts.upstreams, opts.strategy));
+    // With an upstream up, probes run beside it and cost the client nothing. With none up, the probes are the
+    // only tries; with none due either, the answer is stale or SERVFAIL at once rather than one timeout per
+    // query against resolvers known to be failing (clients fail over to their other servers sooner, too).
+    const foreground = plan.tries.length === 0;
+    if (!foreground) for (const up of plan.probes) probeInBackground(up, query, question);
     let tries = 0;
-    for (const up of orderUpstreams(opts.upstreams, opts.strategy)) {
+    const order = foreground ? plan.probes : plan.tries;
+    for (const [i, up] of order.entries()) {
       const now = performance.now();
-      if (now >= end || controller.signal.aborted) break;
+      // A try with under a quarter of its timeout left would mostly time out and count against an upstream
+      // that did nothing wrong; the client is better served by the answer (or stale one) we have now.
+      if (end - now < minTryMs || controller.signal.aborted) {
+        if (foreground) for (const unsent of order.slice(i)) health.unsent(unsent);
+        break;
+      }
+      if (health.state(up) === 'disabled') continue;
       tries++;
       const outcome = await tryUpstream(up, query, question, Math.min(now + opts.timeoutMs, end));
+      record(up, foreground, query, outcome);
       if (!outcome.ok) {
         noteFailure(up, query, outcome);
         continue;
@@ -176,7 +232,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       return outcome.reply;
     }
     log.debug({ qname: query.qname, qtype: query.qtype, tries, ms: Math.round(performance.now() - started) },
-      'forward failed: SERVFAIL');
+      tries === 0 ? 'no upstream is up: not forwarded' : 'every upstream try failed');
     return undefined;
   }
 
@@ -194,9 +250,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   /** The client's bytes: from the cache entry when there is one (TTLs counted down), else relayed afresh. */
   function relay(query: Query, reply: WireMessage | undefined, key: string | undefined): Buffer {
-    if (!reply) return buildServfail(query, opts.udpPayloadSize);
     const client = relayClient(query);
     const maxSize = replySizeLimit(query.proto, query.edns, opts.udpPayloadSize);
+    if (!reply) {
+      const old = stale && cache && key !== undefined ? cache.lookupStale(key, client, maxSize, stale.ttl) : undefined;
+      if (old) log.debug({ qname: query.qname, qtype: query.qtype }, 'no upstream answered: served stale');
+      return old ?? buildServfail(query, opts.udpPayloadSize);
+    }
     const cached = cache && key !== undefined ? cache.lookup(key, client, maxSize) : undefined;
     return cached ?? buildRelayedReply(reply, client, { zones, udpPayloadSize: opts.udpPayloadSize, maxSize });
   }
@@ -228,6 +288,25 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     return p;
   }
 
+  function loopCheck(): Promise<readonly LoopCheckResult[]> {
+    if (!opts.loopCheck) return Promise.resolve([]);
+    loopChecked ??= Promise.all(opts.upstreams.map(async (up): Promise<LoopCheckResult> => {
+      const upstream = upstreamName(up);
+      const outcome = await probeForLoop(up, opts.timeoutMs, controller.signal).catch((err: unknown) => {
+        log.error({ err, upstream }, 'loop check failed unexpectedly');
+        return 'no-reply' as const;
+      });
+      if (outcome === 'loop') {
+        health.disable(up);
+        log.error({ upstream }, 'upstream sends our queries back to this server (a forwarding loop): disabled, never asked');
+      } else {
+        log.debug({ upstream, outcome }, 'loop check');
+      }
+      return { upstream, outcome };
+    }));
+    return loopChecked;
+  }
+
   return {
     forward(query: Query, known?: string): Buffer | Promise<Buffer> {
       let key: string | undefined;
@@ -241,8 +320,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         }
         metrics.forwardCache('miss');
       }
+      if (opts.loopCheck) {
+        if (query.qname.endsWith(LOOP_CHECK_SUFFIX)) {
+          const local = answerLoopProbe(query, opts.udpPayloadSize);
+          if (local) return local;
+        }
+        if (loopChecked === undefined) void loopCheck();
+      }
       const fetching = (key !== undefined ? pending.get(key) : undefined) ?? startFetch(query, key);
-      if (!fetching) return Promise.resolve(buildServfail(query, opts.udpPayloadSize));
+      if (!fetching) return Promise.resolve(safeRelay(query, undefined, key));
       return fetching.then((reply) => safeRelay(query, reply, key));
     },
     // RD=0 (guard): the cache-hit half of forward(), and nothing else.
@@ -254,9 +340,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       metrics.forwardCache(hit ? 'hit' : 'miss');
       return hit;
     },
+    loopCheck,
+    upstreamStates: () => opts.upstreams.map((up) => ({ upstream: upstreamName(up), state: health.state(up) })),
     async close(): Promise<void> {
       controller.abort();
-      await Promise.allSettled([...inflight]);
+      await Promise.allSettled([...inflight, ...probing, ...(loopChecked ? [loopChecked] : [])]);
       cache?.clear();
     },
   };

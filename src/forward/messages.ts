@@ -1,6 +1,7 @@
-// The two messages the forwarder writes itself: the query sent upstream and the SERVFAIL for the client.
+// The messages the forwarder writes itself (the query sent upstream, the SERVFAIL for the client) and the test
+// every upstream reply must pass.
 import type { Query } from '../dns/records.js';
-import { OPT_SIZE, writeOpt } from '../dns/relay.js';
+import { OPT_SIZE, parseWireMessage, sameQuestion, writeOpt, type WireMessage, type WireQuestion } from '../dns/relay.js';
 
 const RD = 0x0100;
 const CD = 0x0010;
@@ -37,4 +38,19 @@ export function buildServfail(query: Query, udpPayloadSize: number): Buffer {
     writeOpt(out, 12 + question.length, udpPayloadSize, query.edns.do);
   }
   return out;
+}
+
+/**
+ * A reply counts only if it answers exactly what we asked: QR, our ID, one question, the same question, and
+ * the whole message well-formed. Anything else (a forgery, garbage, a cut-short datagram) is ignored and the
+ * exchange keeps waiting for the real reply until its deadline.
+ */
+export function acceptFor(id: number, question: WireQuestion) {
+  return (reply: Buffer): WireMessage | undefined => {
+    if (reply.length < 12 || (reply[2] ?? 0) < 0x80 || reply.readUInt16BE(0) !== id) return undefined;
+    if (reply.readUInt16BE(4) !== 1) return undefined;
+    const msg = parseWireMessage(reply);
+    const q = msg?.questions[0];
+    return msg && q && sameQuestion(q, question) ? msg : undefined;
+  };
 }

@@ -208,7 +208,7 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
         for (let i = 0; i < UPSTREAM_RESULTS.length; i++) yield [{ upstream: c.upstream, result: UPSTREAM_RESULTS[i] as string }, c.results[i] as number];
       }
     });
-  collected('gauge', registry, 'connect_dns_upstream_up', '1 when the last exchange with this upstream got a reply, else 0.',
+  collected('gauge', registry, 'connect_dns_upstream_up', '1 while the forwarder asks this upstream, 0 while it is marked down or disabled.',
     ['upstream'], function* () {
       for (const c of upstreams.values()) yield [{ upstream: c.upstream }, c.up];
     });
@@ -274,7 +274,6 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
       const cell = upstreamCell(upstream);
       const i = upstreamResultIndex(result);
       cell.results[i] = (cell.results[i] as number) + 1;
-      cell.up = i === 0 ? 1 : 0;
       if (i === 0) cell.latency.observe(seconds);
     },
 
@@ -287,6 +286,9 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
     guard(action: GuardAction, proto: Transport): void {
       const i = (GUARD_ACTIONS.indexOf(action) << 1) | (proto === 'tcp' ? 1 : 0);
       if (i >= 0) guarded[i] = (guarded[i] as number) + 1;
+    },
+    upstreamHealth(upstream: string, up: boolean): void {
+      upstreamCell(upstream).up = up ? 1 : 0;
     },
 
     catalog(instances: number, nodes: number, buildSeconds: number): void {

@@ -24,6 +24,8 @@ export interface DnsMetrics {
   forwardCache(outcome: 'hit' | 'miss'): void;
   /** One upstream exchange ended. */
   upstream(upstream: string, result: 'reply' | 'timeout' | 'error' | 'rejected', seconds: number): void;
+  /** The forwarder marked an upstream up (asked) or down (skipped: failing, or disabled as a loop). */
+  upstreamHealth(upstream: string, up: boolean): void;
   /** A catalog snapshot was published. */
   catalog(instances: number, nodes: number, buildSeconds: number): void;
   /** The guard acted (optional, so sinks written before it need no change). */
@@ -35,6 +37,7 @@ export const noopMetrics: DnsMetrics = {
   dropped: () => undefined,
   forwardCache: () => undefined,
   upstream: () => undefined,
+  upstreamHealth: () => undefined,
   catalog: () => undefined,
   guard: () => undefined,
 };

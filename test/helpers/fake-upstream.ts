@@ -2,9 +2,23 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Query } from '../../src/dns/records.js';
+import { defaultAnswers, encodeName, encodeRecord, u16, u32 } from './fake-wire.js';
+
+export { encodeRecord } from './fake-wire.js';
 
 export type FakeBehaviour = 'answer' | 'silent' | 'servfail' | 'refused' | 'wrong-id' | 'wrong-question'
-  | 'truncate' | 'nxdomain' | 'wrong-then-right' /* sends a wrong-ID reply, then the right one */;
+  | 'truncate' | 'nxdomain' | 'wrong-then-right' /* sends a wrong-ID reply, then the right one */
+  | 'forge-then-right' /* the `forgery` first, then the right reply */ | 'forge-only' /* only the `forgery` */
+  | 'relay' /* passes each query on to the relayTo() target over UDP and its reply back: a resolver pointed at us */;
+
+/**
+ * Forged replies; each but garbage carries FORGED_ADDRESS as its answer, so one that got through would show.
+ * wrong-source: the right ID and question from another UDP port (over TCP, nothing is forged).
+ */
+export type Forgery = 'wrong-source' | 'wrong-id' | 'wrong-question' | 'qr0' | 'garbage' | 'truncated';
+export const FORGERIES: readonly Forgery[] = ['wrong-source', 'wrong-id', 'wrong-question', 'qr0', 'garbage', 'truncated'];
+export const FORGED_ADDRESS = '192.0.2.66';
+const LOOP_CHECK_SUFFIX = '.connect-dns-loop-check.';
 
 export interface FakeQuery {
   proto: 'udp' | 'tcp';
@@ -27,8 +41,13 @@ export interface FakeUpstream {
   address: string;
   /** UDP and TCP on the same port. */
   port: number;
+  /** Every query but the forwarder's loop-check probes, which go to `probes` instead. */
   queries: FakeQuery[];
+  probes: FakeQuery[];
   setBehaviour(b: FakeBehaviour): void;
+  setForgery(f: Forgery): void;
+  /** Where 'relay' sends queries; until it is called they wait. */
+  relayTo(port: number, address?: string): void;
   close(): Promise<void>;
 }
 
@@ -45,87 +64,8 @@ export interface FakeUpstreamOptions {
   bigAnswerCount?: number;
   /** Option bytes the fake's own OPT carries (default: a COOKIE option), so tests see it is not relayed. */
   replyOptOptions?: Buffer;
-}
-
-const TYPES: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SRV: 33 };
-
-function encodeName(name: string): Buffer {
-  const parts = name.split('.').filter((l) => l.length > 0).map((l) => {
-    const b = Buffer.from(l, 'latin1');
-    return Buffer.concat([Buffer.from([b.length]), b]);
-  });
-  return Buffer.concat([...parts, Buffer.from([0])]);
-}
-
-function u16(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(v);
-  return b;
-}
-
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v >>> 0);
-  return b;
-}
-
-function encodeAaaa(text: string): Buffer {
-  const [head = '', tail] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
-  return Buffer.concat(groups.map((g) => u16(parseInt(g, 16))));
-}
-
-/** RDATA for a zone-file line's type and fields; TYPEnnn with "\# len hex" (RFC 3597) for anything else. */
-function encodeRdata(type: string, fields: string[], rest: string): Buffer {
-  switch (type) {
-    case 'A': return Buffer.from((fields[0] ?? '').split('.').map(Number));
-    case 'AAAA': return encodeAaaa(fields[0] ?? '');
-    case 'NS': case 'CNAME': case 'PTR': return encodeName(fields[0] ?? '');
-    case 'MX': return Buffer.concat([u16(Number(fields[0])), encodeName(fields[1] ?? '')]);
-    case 'SRV': return Buffer.concat([u16(Number(fields[0])), u16(Number(fields[1])), u16(Number(fields[2])),
-      encodeName(fields[3] ?? '')]);
-    case 'SOA': return Buffer.concat([encodeName(fields[0] ?? ''), encodeName(fields[1] ?? ''),
-      ...fields.slice(2, 7).map((f) => u32(Number(f)))]);
-    case 'TXT': {
-      const strings = [...rest.matchAll(/"([^"]*)"/g)].map((m) => Buffer.from(m[1] ?? '', 'utf8'));
-      return Buffer.concat(strings.map((s) => Buffer.concat([Buffer.from([s.length]), s])));
-    }
-    default:
-      if (fields[0] !== '\\#') throw new Error(`fake upstream: cannot encode ${type}`);
-      return Buffer.from(fields.slice(2).join(''), 'hex');
-  }
-}
-
-function typeNumber(type: string): number {
-  const known = TYPES[type];
-  if (known !== undefined) return known;
-  const m = /^TYPE(\d+)$/.exec(type);
-  if (!m) throw new Error(`fake upstream: unknown type ${type}`);
-  return Number(m[1]);
-}
-
-/** A record from a zone-file line; an owner equal to the question name becomes a pointer to offset 12. */
-export function encodeRecord(line: string, qname: string): Buffer {
-  const m = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s*(.*)$/.exec(line.trim());
-  if (!m) throw new Error(`fake upstream: bad record line ${line}`);
-  const [, owner = '', ttl = '0', type = '', rest = ''] = m;
-  const rdata = encodeRdata(type, rest.split(/\s+/).filter((f) => f.length > 0), rest);
-  const ownerBytes = owner.toLowerCase() === qname.toLowerCase() ? u16(0xc00c) : encodeName(owner);
-  return Buffer.concat([ownerBytes, u16(typeNumber(type)), u16(1), u32(Number(ttl)), u16(rdata.length), rdata]);
-}
-
-function defaultAnswers(name: string, qtype: number, count?: number): string[] {
-  if (count !== undefined) {
-    return Array.from({ length: count }, (_, i) => qtype === 28
-      ? `${name} 300 IN AAAA 2001:db8::${(i + 1).toString(16)}`
-      : `${name} 300 IN A 192.0.2.${(i % 254) + 1}`);
-  }
-  if (qtype === 1) return [`${name} 300 IN A 192.0.2.1`];
-  if (qtype === 28) return [`${name} 300 IN AAAA 2001:db8::1`];
-  if (qtype === 16) return [`${name} 300 IN TXT "fake upstream"`];
-  return [`${name} 300 IN TYPE${qtype} \\# 3 010203`];
+  /** For 'forge-then-right' and 'forge-only' (default wrong-id). */
+  forgery?: Forgery;
 }
 
 interface Parsed { query: FakeQuery; questionEnd: number }
@@ -166,13 +106,20 @@ function parseQuery(raw: Buffer, proto: 'udp' | 'tcp', sourcePort: number): Pars
 export async function startFakeUpstream(opts: FakeUpstreamOptions): Promise<FakeUpstream> {
   const address = opts.address ?? '127.0.0.1';
   let behaviour = opts.behaviour;
+  let forgery: Forgery = opts.forgery ?? 'wrong-id';
   const queries: FakeQuery[] = [];
+  const probes: FakeQuery[] = [];
+  let setTarget: (t: { address: string; port: number }) => void = () => undefined;
+  const target = new Promise<{ address: string; port: number }>((resolve) => { setTarget = resolve; });
+  const forger = dgram.createSocket(address === '::1' ? 'udp6' : 'udp4');
+  await new Promise<void>((resolve) => forger.bind(0, address, () => resolve()));
   const optOptions = opts.replyOptOptions ?? Buffer.concat([u16(10), u16(8), Buffer.from('0123456789abcdef', 'hex')]);
 
-  function reply(p: Parsed, id: number, rcode: number, tc: boolean, full: boolean, qname = p.query.name): Buffer {
+  function reply(p: Parsed, id: number, rcode: number, tc: boolean, full: boolean, qname = p.query.name, forged = false): Buffer {
     const q = p.query;
+    const given = forged ? [`${q.name} 300 IN A ${FORGED_ADDRESS}`] : opts.answers?.(q.name, q.qtype);
     const answers = full && rcode === 0
-      ? [...(opts.answers?.(q.name, q.qtype) ?? defaultAnswers(q.name, q.qtype, opts.bigAnswerCount)),
+      ? [...(given ?? defaultAnswers(q.name, q.qtype, opts.bigAnswerCount)),
         ...(opts.injectInZone ? ['injected.consul. 300 IN A 192.0.2.66'] : [])]
       : [];
     const additional = full && rcode === 0
@@ -191,13 +138,70 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions): Promise<Fake
       ...additional.map((l) => encodeRecord(l, q.name)), opt]);
   }
 
+  /** The forgery for `p`; undefined for wrong-source, which is sent from the other socket instead. */
+  function forge(p: Parsed): Buffer | undefined {
+    const id = p.query.id;
+    switch (forgery) {
+      case 'wrong-source': return undefined;
+      case 'wrong-id': return reply(p, id ^ 0x5a5a, 0, false, true, p.query.name, true);
+      case 'wrong-question': return reply(p, id, 0, false, true, `wrong.${p.query.name}`, true);
+      case 'qr0': {
+        const r = reply(p, id, 0, false, true, p.query.name, true);
+        r[2] = (r[2] ?? 0) & 0x7f;
+        return r;
+      }
+      case 'garbage': {
+        // Passes the cheap header checks (our ID, QR, one question), then is nonsense.
+        const g = Buffer.alloc(40, 0xc0);
+        g.writeUInt16BE(id, 0);
+        g.writeUInt16BE(0x8180, 2);
+        g.writeUInt16BE(1, 4);
+        return g;
+      }
+      case 'truncated': {
+        const r = reply(p, id, 0, false, true, p.query.name, true);
+        return r.subarray(0, r.length - 3);
+      }
+    }
+  }
+
   /** The replies to send for one query, in order (none for 'silent'). */
-  function respond(raw: Buffer, proto: 'udp' | 'tcp', sourcePort: number): Buffer[] {
+  function respond(raw: Buffer, proto: 'udp' | 'tcp', sourcePort: number, send: (out: Buffer) => void,
+    sendForeign?: (out: Buffer, then: () => void) => void): void {
     const p = parseQuery(raw, proto, sourcePort);
-    if (!p) return [];
+    if (!p) return;
+    if (behaviour === 'relay') {
+      void relay(raw).then((out) => { if (out) send(out); });
+      (p.query.name.toLowerCase().endsWith(LOOP_CHECK_SUFFIX) ? probes : queries).push(p.query);
+      return;
+    }
+    if (p.query.name.toLowerCase().endsWith(LOOP_CHECK_SUFFIX)) {
+      probes.push(p.query);
+      if (behaviour !== 'silent') send(reply(p, p.query.id, 3, false, false));
+      return;
+    }
     queries.push(p.query);
+    const out = replies(p);
+    if ((behaviour === 'forge-then-right' || behaviour === 'forge-only') && forgery === 'wrong-source' && sendForeign) {
+      // The forgery from another port goes first; the real reply only once it is on its way.
+      sendForeign(reply(p, p.query.id, 0, false, true, p.query.name, true), () => { for (const o of out) send(o); });
+      return;
+    }
+    for (const o of out) send(o);
+  }
+
+  function replies(p: Parsed): Buffer[] {
     const id = p.query.id;
     switch (behaviour) {
+      case 'relay': return [];
+      case 'forge-then-right': {
+        const f = forge(p);
+        return [...(f ? [f] : []), reply(p, id, 0, false, true)];
+      }
+      case 'forge-only': {
+        const f = forge(p);
+        return f ? [f] : [];
+      }
       case 'silent': return [];
       case 'servfail': return [reply(p, id, 2, false, false)];
       case 'refused': return [reply(p, id, 5, false, false)];
@@ -205,7 +209,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions): Promise<Fake
       case 'wrong-id': return [reply(p, id ^ 0x5a5a, 0, false, true)];
       case 'wrong-question': return [reply(p, id, 0, false, true, `wrong.${p.query.name}`)];
       case 'wrong-then-right': return [reply(p, id ^ 0x5a5a, 0, false, true), reply(p, id, 0, false, true)];
-      case 'truncate': return [proto === 'udp' ? reply(p, id, 0, true, false) : reply(p, id, 0, false, true)];
+      case 'truncate': return [p.query.proto === 'udp' ? reply(p, id, 0, true, false) : reply(p, id, 0, false, true)];
       case 'answer': return [reply(p, id, 0, false, true)];
     }
   }
@@ -221,7 +225,7 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions): Promise<Fake
       while (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
         const msg = pending.subarray(2, 2 + pending.readUInt16BE(0));
         pending = pending.subarray(2 + msg.length);
-        for (const out of respond(msg, 'tcp', socket.remotePort ?? 0)) socket.write(Buffer.concat([u16(out.length), out]));
+        respond(msg, 'tcp', socket.remotePort ?? 0, (out) => { if (!socket.destroyed) socket.write(Buffer.concat([u16(out.length), out])); });
       }
     });
   });
@@ -245,16 +249,41 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions): Promise<Fake
     if (attempt >= 10) throw new Error('fake upstream: no port free for both UDP and TCP');
   }
   const server = udp;
+  let closed = false;
   server.on('message', (msg, rinfo) => {
-    for (const out of respond(msg, 'udp', rinfo.port)) server.send(out, rinfo.port, rinfo.address);
+    const send = (out: Buffer): void => { if (!closed) server.send(out, rinfo.port, rinfo.address); };
+    respond(msg, 'udp', rinfo.port, send, (out, then) => {
+      if (!closed) forger.send(out, rinfo.port, rinfo.address, () => then());
+    });
   });
+
+  /** One UDP exchange with the relay target: what a forwarding resolver pointed at us would do. */
+  async function relay(raw: Buffer): Promise<Buffer | undefined> {
+    const to = await target;
+    if (closed) return undefined;
+    const socket = dgram.createSocket(to.address.includes(':') ? 'udp6' : 'udp4');
+    return new Promise<Buffer | undefined>((resolve) => {
+      const done = (out: Buffer | undefined): void => {
+        clearTimeout(timer);
+        socket.close();
+        resolve(out);
+      };
+      const timer = setTimeout(() => done(undefined), 3000);
+      socket.on('error', () => done(undefined));
+      socket.on('message', (out) => done(out));
+      socket.send(raw, to.port, to.address);
+    });
+  }
 
   let closing: Promise<void> | undefined;
   return {
     address,
     port,
     queries,
+    probes,
     setBehaviour(b: FakeBehaviour): void { behaviour = b; },
+    setForgery(f: Forgery): void { forgery = f; },
+    relayTo(p: number, a = '127.0.0.1'): void { setTarget({ address: a, port: p }); },
     close(): Promise<void> {
       closing ??= closeAll();
       return closing;
@@ -262,8 +291,10 @@ export async function startFakeUpstream(opts: FakeUpstreamOptions): Promise<Fake
   };
 
   async function closeAll(): Promise<void> {
+    closed = true;
     for (const s of sockets) s.destroy();
     await Promise.all([
+      new Promise<void>((resolve) => forger.close(() => resolve())),
       new Promise<void>((resolve) => server.close(() => resolve())),
       new Promise<void>((resolve) => tcp.close(() => resolve())),
     ]);

@@ -29,8 +29,12 @@ describe('forwarding to upstream resolvers', () => {
     const file = join(tmp, 'agent.json');
     writeFileSync(file, JSON.stringify({
       recursors: [`127.0.0.1:${first.port}`, `127.0.0.1:${second.port}`],
-      // These tests change the upstreams' behaviour between identical queries, so answers must not be cached.
-      dns_config: { recursor_timeout: `${TIMEOUT_MS}ms`, recursor_strategy: 'sequential', forward_cache: { enabled: false } },
+      // These tests change the upstreams' behaviour between identical queries, so answers must not be cached,
+      // and a failing upstream must not be marked down (test/integration/upstream-faults.test.ts covers that).
+      dns_config: {
+        recursor_timeout: `${TIMEOUT_MS}ms`, recursor_strategy: 'sequential', forward_cache: { enabled: false },
+        recursor_health: { max_failures: 1000 },
+      },
       node_name: 'fwd-node',
     }));
     srv = await startTestServer({ files: [file] });

@@ -14,6 +14,7 @@ function recordingSink(): { metrics: DnsMetrics; calls: string[] } {
       dropped: (...a) => calls.push(`dropped ${a.join(' ')}`),
       forwardCache: (o) => calls.push(`cache ${o}`),
       upstream: (...a) => calls.push(`upstream ${a.join(' ')}`),
+      upstreamHealth: (...a) => calls.push(`health ${a.join(' ')}`),
       catalog: (...a) => calls.push(`catalog ${a.join(' ')}`),
     },
   };

@@ -161,7 +161,7 @@ test('DO and CD are keyed apart and reach the upstream', async (t) => {
 test('metrics see hits, misses and upstream results', async (t) => {
   const seen = { hit: 0, miss: 0, upstream: [] as string[] };
   const metrics: DnsMetrics = {
-    query: () => undefined, dropped: () => undefined, catalog: () => undefined,
+    query: () => undefined, dropped: () => undefined, catalog: () => undefined, upstreamHealth: () => undefined,
     forwardCache: (o) => { seen[o]++; },
     upstream: (_u, result, seconds) => { assert.ok(seconds >= 0); seen.upstream.push(result); },
   };

@@ -64,10 +64,12 @@ test('forward cache hits and misses start at 0 and count', async () => {
   assert.equal(sample(text, 'connect_dns_forward_cache_lookups_total', { result: 'miss' }), 1);
 });
 
-test('upstream exchanges by result, and health follows the last exchange', async () => {
+test('upstream exchanges by result; the up gauge follows the forwarder\'s health marks', async () => {
   const m = createPrometheusMetrics(QUIET);
   const a = '127.0.0.1:5301';
   const b = '[::1]:5302';
+  m.upstreamHealth(a, true);
+  m.upstreamHealth(b, true);
   m.upstream(a, 'reply', 0.001);
   m.upstream(a, 'reply', 0.002);
   m.upstream(b, 'timeout', 2);
@@ -79,14 +81,17 @@ test('upstream exchanges by result, and health follows the last exchange', async
   assert.equal(ex(b, 'timeout'), 1);
   assert.equal(ex(b, 'error'), 1);
   assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: a }), 1);
-  assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: b }), 0);
+  assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: b }), 1, 'one failed exchange does not mark an upstream down');
   assert.equal(sample(text, 'connect_dns_upstream_reply_duration_seconds_count', { upstream: a }), 2);
   m.upstream(a, 'rejected', 0.001);
-  m.upstream(b, 'reply', 0.001);
+  m.upstreamHealth(b, false);
   text = await m.render();
-  assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: a }), 0, 'a rejected reply is not a healthy exchange');
-  assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: b }), 1, 'a reply makes it healthy again');
+  assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: a }), 1);
+  assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: b }), 0, 'marked down');
   assert.equal(ex(a, 'rejected'), 1);
+  m.upstreamHealth(b, true);
+  text = await m.render();
+  assert.equal(sample(text, 'connect_dns_upstream_up', { upstream: b }), 1, 'marked up again');
 });
 
 test('catalog size is the last snapshot published; build times are a histogram', async () => {

@@ -37,6 +37,7 @@ function recordingMetrics(): DnsMetrics & { seen: Seen[]; drops: string[]; outco
     dropped: (reason) => { drops.push(reason); },
     forwardCache: () => undefined,
     upstream: () => undefined,
+    upstreamHealth: () => undefined,
     catalog: () => undefined,
   };
 }
@@ -265,6 +266,8 @@ describe('never cached', () => {
     const forwarder: Forwarder = {
       forward: (q) => { forwarded.push(q); return Promise.resolve(encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true })); },
       peek: () => undefined,
+      loopCheck: () => Promise.resolve([]),
+      upstreamStates: () => [],
       close: () => Promise.resolve(),
     };
     let failNext = false;
@@ -304,6 +307,8 @@ describe('never cached', () => {
     const forwarder: Forwarder = {
       forward: (q, key) => { keys.push(key); return Promise.resolve(encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true })); },
       peek: () => undefined,
+      loopCheck: () => Promise.resolve([]),
+      upstreamStates: () => [],
       close: () => Promise.resolve(),
     };
     const { handle } = handlerFor(reg.current, () => rctx, { forwarder: () => forwarder });
