@@ -73,7 +73,9 @@ export interface ConnectDnsOptions {
 export async function startConnectDns(o: ConnectDnsOptions): Promise<Target> {
   const port = await freeUdpTcpPort();
   const httpPort = await freeUdpTcpPort();
-  const args = [BIN, 'serve', '--config-dir', o.configDir, '--client', '127.0.0.1', '--dns-port', String(port),
+  // BENCH_NODE_ARGS (space-separated) goes to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile it.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const args = [...nodeArgs, BIN, 'serve', '--config-dir', o.configDir, '--client', '127.0.0.1', '--dns-port', String(port),
     '--http-port', String(httpPort), '--log-level', 'warn', ...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.extraArgs ?? [])];
   const since = performance.now();
   const child = startChild('connect-dns', o.cpus, process.execPath, args, { cwd: ROOT });
