@@ -63,8 +63,11 @@ const interval = (index: number, o: { lost?: number; wrong?: number; failed?: nu
   index, endSeconds: index * 10, udp: traffic(o.lost, o.wrong), tcp: traffic(), bad: { sent: 10, replies: 8 },
   churn: { ok: 100, failed: o.failed ?? 0, maxMs: 5 }, cpuPercent: 50, rssMiB: 100, rcvbufDrops: 0, serverDrops: 0,
 });
-function result(o: { lost?: number; wrong?: number; failed?: number; rssGrowth?: number; listed?: string[] } = {}): SoakResult {
-  const samples = Array.from({ length: 30 }, (_, i) => ({ at: i * 2, rssMiB: 100 + (o.rssGrowth ?? 0) * (i / 29) + (i % 3) * 4 }));
+function result(o: { lost?: number; wrong?: number; failed?: number; rssGrowth?: number; warmup?: number; listed?: string[] } = {}): SoakResult {
+  // rssGrowth: MiB added steadily over the whole run (a leak); warmup: MiB added in the first third only, then flat.
+  const samples = Array.from({ length: 30 }, (_, i) => ({
+    at: i * 2, rssMiB: 100 + (o.rssGrowth ?? 0) * (i / 29) + (o.warmup ?? 0) * Math.min(1, i / 9) + (i % 3) * 4,
+  }));
   return {
     rate: 100, tcpRate: 10, measuredMax: 200, minutes: 1, intervalSeconds: 10, badPerSecond: 50, churnPerSecond: 20,
     intervals: [interval(1), interval(2, o), interval(3), interval(4), interval(5), interval(6)], samples, wrongSeen: [],
@@ -76,10 +79,12 @@ function result(o: { lost?: number; wrong?: number; failed?: number; rssGrowth?:
 test('verdicts: a clean soak passes; a lost or wrong good query, RSS growth, or a lost registration fails it', () => {
   assert.equal(soakPassed(result()), true);
   assert.equal(soakPassed(result({ rssGrowth: 15 })), true, 'within 20 MiB');
+  assert.equal(soakPassed(result({ warmup: 150 })), true, 'caches and heap filling in the first third are the warm-up');
   const failing = (r: SoakResult): string[] => soakVerdicts(r).filter((v) => v.pass === false).map((v) => v.name);
   assert.deepEqual(failing(result({ lost: 1 })), ['good queries lost (UDP + TCP)']);
   assert.deepEqual(failing(result({ wrong: 1 })), ['good queries with a wrong rcode']);
-  assert.equal(failing(result({ rssGrowth: 40 }))[0]?.startsWith('RSS floor'), true);
+  assert.equal(failing(result({ rssGrowth: 90 }))[0]?.startsWith('RSS floor'), true, 'a steady climb after the warm-up');
+  assert.equal(failing(result({ warmup: 150, rssGrowth: 90 }))[0]?.startsWith('RSS floor'), true);
   assert.equal(failing(result({ failed: 1 }))[0]?.startsWith('API churn'), true);
   assert.equal(failing(result({ listed: ['churn-1'] }))[0]?.startsWith('API churn'), true);
   assert.equal(soakPassed({ ...result(), intervals: result().intervals.slice(0, 3) }), false, 'a soak cut short fails');

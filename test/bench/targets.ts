@@ -1,6 +1,6 @@
 // Starts what the bench measures: connect-dns (the built binary), the Node ceiling, dnsmasq, the fast upstream.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -78,7 +78,9 @@ export async function startConnectDns(o: ConnectDnsOptions): Promise<Target> {
   const args = [...nodeArgs, BIN, 'serve', '--config-dir', o.configDir, '--client', '127.0.0.1', '--dns-port', String(port),
     '--http-port', String(httpPort), '--log-level', 'warn', ...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.extraArgs ?? [])];
   const since = performance.now();
-  const child = startChild('connect-dns', o.cpus, process.execPath, args, { cwd: ROOT });
+  // BENCH_SERVER_LOG=file: the server's stdout (its log lines, and e.g. --trace-gc output) goes there.
+  const log = process.env.BENCH_SERVER_LOG;
+  const child = startChild('connect-dns', o.cpus, process.execPath, args, { cwd: ROOT, ...(log ? { stdoutFd: openSync(log, 'a') } : {}) });
   const startupMs = await ready('connect-dns', child, port, o.probe, since, o.startWithinMs ?? 60_000);
   if (o.workers !== undefined && o.workers > 1) {
     // Workers may answer before all of them listen; give the rest a moment to appear.
