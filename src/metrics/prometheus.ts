@@ -31,7 +31,13 @@ const MORE_QTYPES = { HINFO: 13, NAPTR: 35, DNAME: 39, DS: 43, SSHFP: 44, RRSIG:
 const MORE_RCODES = { YXDOMAIN: 6, YXRRSET: 7, NXRRSET: 8, NOTAUTH: 9, NOTZONE: 10 } as const;
 const QTYPE_NAMES = new Map<number, string>(Object.entries({ ...RrType, ...MORE_QTYPES }).map(([name, n]) => [n, name]));
 const RCODE_NAMES = new Map<number, string>(Object.entries({ ...Rcode, ...MORE_RCODES }).map(([name, n]) => [n, name]));
-const qtypeLabel = (qtype: number): string => QTYPE_NAMES.get(qtype) ?? String(qtype);
+/**
+ * Qtypes without a name share one series, labelled "other": a client may ask any of 65,536 types, and each must
+ * not become a series of its own (memory, and /metrics size). 0 is reserved (RFC 6895), so it stands for them.
+ */
+const OTHER_QTYPE = 0;
+const metricQtype = (qtype: number): number => (QTYPE_NAMES.has(qtype) ? qtype : OTHER_QTYPE);
+const qtypeLabel = (qtype: number): string => QTYPE_NAMES.get(qtype) ?? 'other';
 const rcodeLabel = (rcode: number): string => RCODE_NAMES.get(rcode) ?? String(rcode);
 
 function zoneIndex(zone: QueryZone): number {
@@ -235,7 +241,8 @@ export function createPrometheusMetrics(opts: { defaultMetrics?: boolean } = {})
     contentType: registry.contentType,
     render: () => registry.metrics(),
 
-    query(zone: QueryZone, qtype: number, rcode: number, proto: Transport, seconds: number, cache: CacheOutcome): void {
+    query(zone: QueryZone, asked: number, rcode: number, proto: Transport, seconds: number, cache: CacheOutcome): void {
+      const qtype = metricQtype(asked);
       const slot = (zoneIndex(zone) << 1) | (proto === 'tcp' ? 1 : 0);
       if (rcode >= 0 && rcode < 256 && qtype >= 0 && qtype < 65536) {
         const key = (((qtype << 8) | rcode) << 4) | slot;

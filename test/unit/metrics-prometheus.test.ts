@@ -24,7 +24,12 @@ test('queries are counted by zone, qtype name, rcode name and transport; REFUSED
   assert.equal(q('domain', 'A', 'NXDOMAIN', 'udp'), 1);
   assert.equal(q('refused', 'A', 'REFUSED', 'udp'), 2);
   assert.equal(q('forward', 'HTTPS', 'NOERROR', 'udp'), 1);
-  assert.equal(q('forward', '4321', 'SERVFAIL', 'tcp'), 1, 'an unknown qtype is labelled by its number');
+  assert.equal(q('forward', 'other', 'SERVFAIL', 'tcp'), 1, 'a qtype without a name is labelled "other"');
+  // Hostile clients may ask every qtype: they share one series instead of making 65,536.
+  for (let t = 1000; t < 3000; t++) m.query('forward', t, Rcode.SERVFAIL, 'tcp', 0.003, 'none');
+  const many = await m.render();
+  assert.equal(sample(many, 'connect_dns_queries_total', { zone: 'forward', qtype: 'other', rcode: 'SERVFAIL', transport: 'tcp' }), 2001);
+  assert.equal(many.split('\n').filter((l) => l.startsWith('connect_dns_queries_total{')).length, 6);
   assert.equal(sample(text, 'connect_dns_refused_queries_total', { zone: 'refused', transport: 'udp' }), 2);
   assert.equal(sample(text, 'connect_dns_reply_cache_lookups_total', { result: 'hit' }), 3);
   assert.equal(sample(text, 'connect_dns_reply_cache_lookups_total', { result: 'miss' }), 2);
