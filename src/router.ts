@@ -231,8 +231,13 @@ export function createQueryHandler(opts: RouterOptions): QueryHandler {
     probe.client = false;
     const res = resolveQuery(canonical, g.clientSensitive ? probeSnapshot(snapshot, probe) : snapshot, g.probed);
     if (res.kind !== 'answer') {
-      if (!probe.client) cache.addOutside(key, res.kind, res.kind === 'forward' ? [cacheKey(query, false), cacheKey(query, true)] : undefined);
-      return outOfZone(res, query, encode, start);
+      const outside = outOfZone(res, query, encode, start);
+      // A marker is worth its memory only for a name asked again: a refusal, or a name the forward cache already
+      // answers (a synchronous reply). A flood of one-off names (each a forward-cache miss) leaves none.
+      if (!probe.client && (res.kind === 'refused' || Buffer.isBuffer(outside))) {
+        cache.addOutside(key, res.kind, res.kind === 'forward' ? [cacheKey(query, false), cacheKey(query, true)] : undefined);
+      }
+      return outside;
     }
     const out = encodeAnswer(canonical, res.answer, encode);
     const zone = timed ? zoneOf(query, ctx) : 'domain';

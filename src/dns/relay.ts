@@ -211,6 +211,8 @@ export function writeOpt(buf: Buffer, offset: number, udpSize: number, dnssecOk:
   return offset + OPT_SIZE;
 }
 
+let scratch = Buffer.allocUnsafeSlow(65536 + 512);
+
 /** A bounded output buffer with name compression; writes past `cap` set `overflow` instead. */
 class Writer {
   pos = 0;
@@ -308,7 +310,10 @@ export function replySizeLimit(proto: 'udp' | 'tcp', edns: Edns | undefined, udp
 export function buildRelayedReply(msg: WireMessage, client: RelayClient, opts: RelayOptions): Buffer {
   const optSize = client.edns ? OPT_SIZE : 0;
   const limit = Math.max(opts.maxSize, 12 + client.question.length + optSize);
-  const w = new Writer(Buffer.alloc(limit), limit - optSize);
+  // The writer fills every byte below `pos`, so a reused scratch serves (a fresh zeroed 64 KiB per relayed
+  // reply was most of the forward path's memory traffic); only the bytes written are copied out.
+  if (scratch.length < limit) scratch = Buffer.allocUnsafeSlow(limit);
+  const w = new Writer(scratch, limit - optSize);
   w.u16(client.id);
   w.u16(0);
   w.u16(1);

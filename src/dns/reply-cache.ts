@@ -17,6 +17,8 @@ export const SHUFFLE_VARIANTS = 4;
 
 /** Rough heap cost of an entry and of each stored buffer beyond its bytes, so maxBytes bounds memory, not just payload. */
 const ENTRY_OVERHEAD = 256;
+/** Markers hold no bytes; one shared empty list (never pushed to: addVariant needs want > 0). */
+const NO_VARIANTS: Buffer[] = [];
 const VARIANT_OVERHEAD = 96;
 
 export interface ReplyEntry {
@@ -74,6 +76,14 @@ export function buildReplyKey(query: Query, udpLimit: number, exactCase: boolean
   return (exactCase ? query.name : query.qname) + suffix;
 }
 
+/**
+ * The same text as one flat string. A concatenation is a tree of string parts; a key kept in a map for long
+ * should not keep the tree (several objects per key) alive. Array join builds a flat string.
+ */
+export function flatKey(key: string): string {
+  return [key].join('');
+}
+
 /** Key suffixes by (qtype, qclass, size class, flags); clients use a handful, garbage may ask for many. */
 const suffixes = new Map<number, string>();
 const MAX_SUFFIXES = 4096;
@@ -120,8 +130,11 @@ export function patchReply(template: Buffer, query: Query): Buffer {
   return out;
 }
 
-/** A compact copy: a template must not keep a shared 8 KiB pool slab alive. */
-function ownCopy(buf: Buffer): Buffer {
+/**
+ * A compact copy in its own memory: what a cache keeps must not be a slice of Node's shared 8 KiB pool, or
+ * each long-lived entry would pin a whole slab of otherwise dead replies.
+ */
+export function ownCopy(buf: Buffer): Buffer {
   const out = Buffer.allocUnsafeSlow(buf.length);
   buf.copy(out);
   return out;
@@ -167,7 +180,7 @@ export class ReplyCache {
     if (this.limits.maxEntries === 0 || bytes > this.limits.maxBytes) return undefined;
     this.evict(this.limits.maxEntries - 1, this.limits.maxBytes - bytes, undefined);
     const entry: ReplyEntry = { variants: [ownCopy(reply)], next: 0, bytes, ...meta };
-    this.map.set(key, entry);
+    this.map.set(flatKey(key), entry);
     this.used += bytes;
     return entry;
   }
@@ -178,7 +191,7 @@ export class ReplyCache {
     const bytes = key.length * 3 + ENTRY_OVERHEAD;
     if (this.limits.maxEntries === 0 || bytes > this.limits.maxBytes) return;
     this.evict(this.limits.maxEntries - 1, this.limits.maxBytes - bytes, undefined);
-    this.map.set(key, { variants: [], want: 0, next: 0, second: -1, zone: 'forward', rcode: 0, bytes, outside, ...(forwardKeys ? { forwardKeys } : {}) });
+    this.map.set(flatKey(key), { variants: NO_VARIANTS, want: 0, next: 0, second: -1, zone: 'forward', rcode: 0, bytes, outside, ...(forwardKeys ? { forwardKeys } : {}) });
     this.used += bytes;
   }
 

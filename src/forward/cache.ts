@@ -1,6 +1,7 @@
 // The forward cache: upstream replies kept for their TTL, served to each client with TTLs counted down, and
 // kept a while longer for serve-stale (RFC 8767).
 import type { Query } from '../dns/records.js';
+import { ownCopy } from '../dns/reply-cache.js';
 import {
   buildRelayedReply, parseWireMessage, recordTtlOffsets, type RelayClient, type WireMessage, type WireName,
   type WireRecord,
@@ -123,9 +124,9 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
   }
 
   function render(entry: Entry, client: RelayClient, maxSize: number): Render | undefined {
-    const bytesOut = buildRelayedReply(entry.msg, { ...client, id: 0, rd: false }, {
+    const bytesOut = ownCopy(buildRelayedReply(entry.msg, { ...client, id: 0, rd: false }, {
       zones: [], udpPayloadSize: opts.udpPayloadSize, maxSize,
-    });
+    }));
     const ttlOffsets = recordTtlOffsets(bytesOut);
     if (!ttlOffsets) return undefined;
     const shape = maxSize * 2 + (client.edns ? 1 : 0);
@@ -237,10 +238,10 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
     store(key, reply, client) {
       // Re-encoded once into our own buffer: in-zone records and the upstream's OPT go, and the entry
       // holds only its own bytes, not the socket buffer the reply arrived in.
-      const full = buildRelayedReply(reply, {
+      const full = ownCopy(buildRelayedReply(reply, {
         id: 0, rd: false, cd: client.cd, question: client.question,
         edns: { udpSize: 65535, version: 0, do: client.edns?.do ?? false },
-      }, { zones: opts.zones, udpPayloadSize: opts.udpPayloadSize, maxSize: 65535 });
+      }, { zones: opts.zones, udpPayloadSize: opts.udpPayloadSize, maxSize: 65535 }));
       const parsed = parseWireMessage(full);
       if (!parsed) return false;
       const life = cacheLifetime(parsed, opts);

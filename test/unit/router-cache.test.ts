@@ -300,12 +300,18 @@ describe('never cached', () => {
     assert.equal(metrics.outcomes().filter((o) => o === 'hit').length, 2);
   });
 
-  it('a name once forwarded is resolved again after a catalog change (PTR of a newly registered node)', async () => {
+  it('a name the forward cache answers is remembered (with its keys, CD apart), and resolved again after a catalog change', () => {
     const reg = createRegistry(richCatalog());
     const rctx: ResolveContext = { ...toResolveContext({ ...richContext(), recursors: true }, 1, NOW), random: () => 0.37 };
     const keys: (string | undefined)[] = [];
+    let hits = true;
     const forwarder: Forwarder = {
-      forward: (q, key) => { keys.push(key); return Promise.resolve(encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true })); },
+      // A forward-cache hit is synchronous; a miss is a promise.
+      forward: (q, key) => {
+        keys.push(key);
+        const reply = encodeRcode(q, Rcode.NXDOMAIN, { ...ENCODE, ra: true });
+        return hits ? reply : Promise.resolve(reply);
+      },
       peek: () => undefined,
       loopCheck: () => Promise.resolve([]),
       upstreamStates: () => [],
@@ -313,14 +319,22 @@ describe('never cached', () => {
     };
     const { handle } = handlerFor(reg.current, () => rctx, { forwarder: () => forwarder });
     const ptr = (id: number, cd = false): Buffer => buildQuery({ name: '77.0.0.10.in-addr.arpa.', type: 'PTR', id, flags: { cd } });
-    for (let i = 0; i < 3; i++) assert.ok(handle(ptr(i, i === 2), 'udp', CLIENT) instanceof Promise, 'an unknown address is forwarded');
+    for (let i = 0; i < 3; i++) assert.ok(Buffer.isBuffer(handle(ptr(i, i === 2), 'udp', CLIENT)), 'an unknown address is forwarded');
     assert.equal(keys[0], undefined, 'the first forward has no key yet: the forwarder builds it');
-    assert.ok(keys[1] !== undefined && keys[2] !== undefined && keys[1] !== keys[2], 'later forwards carry the key, CD keyed apart');
+    assert.ok(keys[1] !== undefined && keys[2] !== undefined, 'later forwards carry the key');
+    assert.notEqual(keys[1], keys[2], 'CD set and CD clear are different forward-cache entries');
+    assert.match(keys[2] ?? '', /\|2$/);
     reg.registerNode({ name: 'newcomer', address: '10.0.0.77', datacenter: 'lab1', meta: {} }, 'api');
     const reply = handle(ptr(9), 'udp', CLIENT);
-    assert.ok(Buffer.isBuffer(reply), 'now in the catalog: answered in-zone, synchronously');
+    assert.ok(Buffer.isBuffer(reply), 'now in the catalog: answered in-zone');
     assert.deepEqual(parseReply(reply).answer.map((l) => l.split(' ').pop()), ['newcomer.node.lab1.consul.']);
-    assert.equal(keys.length, 3);
+    assert.equal(keys.length, 3, 'and not forwarded');
+    // Names the forward cache does not answer (one-off names) leave no marker behind.
+    hits = false;
+    const once = (id: number): unknown => handle(buildQuery({ name: 'one-off.example.', type: 'A', id }), 'udp', CLIENT);
+    assert.ok(once(20) instanceof Promise);
+    assert.ok(once(21) instanceof Promise);
+    assert.deepEqual(keys.slice(3), [undefined, undefined]);
   });
 
   it('prepared queries sorted by the client address follow each client', () => {
