@@ -10,7 +10,7 @@ import { parseDnsperfOutput } from './dnsperf.js';
 import { median, rotate, summarize } from './measure.js';
 import { checkTargets } from './report.js';
 import { FORWARD_TAIL } from './scenarios.js';
-import { startCeiling, startUpstream } from './targets.js';
+import { ROOT, shebangFlags, startCeiling, startUpstream } from './targets.js';
 import type { PerfResult } from './dnsperf.js';
 
 function scratch(t: test.TestContext): string {
@@ -125,4 +125,17 @@ test('targets: a ratio under its goal is a miss, and workers on 2 cores are not 
   assert.equal(checks.find((c) => c.name === 'forwarded, cache hit')?.pass, true);
   assert.equal(checks.find((c) => c.name.startsWith('--workers'))?.pass, undefined);
   assert.equal(checkTargets({ rows, notes: [] }, undefined, { rows: [], scaling: 1.1 }, 4).find((c) => c.name.startsWith('--workers'))?.pass, false);
+});
+
+test('the server starts with the node flags of the bin\'s own #! line, as a user running it gets them', (t) => {
+  const dir = mkdtempSync(join(os.tmpdir(), 'cdns-shebang-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, first: string): string => {
+    const p = join(dir, name);
+    writeFileSync(p, `${first}\nconsole.log(1);\n`);
+    return p;
+  };
+  assert.deepEqual(shebangFlags(file('a', '#!/usr/bin/env -S node --max-semi-space-size=1 --no-warnings')), ['--max-semi-space-size=1', '--no-warnings']);
+  assert.deepEqual(shebangFlags(file('b', '#!/usr/bin/env node')), []);
+  assert.ok(shebangFlags(join(ROOT, 'bin', 'connect-dns')).includes('--max-semi-space-size=1'));
 });

@@ -1,6 +1,6 @@
 // Starts what the bench measures: connect-dns (the built binary), the Node ceiling, dnsmasq, the fast upstream.
 import { spawnSync } from 'node:child_process';
-import { openSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,11 +70,19 @@ export interface ConnectDnsOptions {
   readonly extraArgs?: readonly string[];
 }
 
+/** The node flags on a script's `#!/usr/bin/env -S node <flags>` line ([] for a plain `#!… node`). */
+export function shebangFlags(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node((?: \S+)*)\s*$/.exec(first);
+  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+}
+
 export async function startConnectDns(o: ConnectDnsOptions): Promise<Target> {
   const port = await freeUdpTcpPort();
   const httpPort = await freeUdpTcpPort();
-  // BENCH_NODE_ARGS (space-separated) goes to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile it.
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  // The node flags of the bin's own `#!/usr/bin/env -S node …` line, so the server runs as a user runs it, with
+  // this bench's node. BENCH_NODE_ARGS (space-separated) adds more, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = [...shebangFlags(BIN), ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
   const args = [...nodeArgs, BIN, 'serve', '--config-dir', o.configDir, '--client', '127.0.0.1', '--dns-port', String(port),
     '--http-port', String(httpPort), '--log-level', 'warn', ...(o.workers !== undefined ? ['--workers', String(o.workers)] : []), ...(o.extraArgs ?? [])];
   const since = performance.now();
