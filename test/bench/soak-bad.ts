@@ -2,19 +2,11 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { buildHeader } from '../helpers/dns-client.js';
 import { seededRandom } from '../helpers/reference-catalog.js';
 import { buildQuery, encodeName, RCODE_NAMES } from './dns-wire.js';
 
-const header = (id: number, flags: number, qd: number, an = 0, ns = 0, ar = 0): Buffer => {
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(id, 0);
-  h.writeUInt16BE(flags, 2);
-  h.writeUInt16BE(qd, 4);
-  h.writeUInt16BE(an, 6);
-  h.writeUInt16BE(ns, 8);
-  h.writeUInt16BE(ar, 10);
-  return h;
-};
+const header = buildHeader;
 const question = (name: string, type: number, klass: number): Buffer => {
   const tail = Buffer.alloc(4);
   tail.writeUInt16BE(type, 0);

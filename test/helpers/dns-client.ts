@@ -45,6 +45,18 @@ export function encodeName(name: string): Buffer {
   return Buffer.concat(out);
 }
 
+/** A bare 12-byte header with these flags and section counts (for hand-built, often malformed, messages). */
+export function buildHeader(id: number, flags: number, qd: number, an = 0, ns = 0, ar = 0): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(id, 0);
+  h.writeUInt16BE(flags, 2);
+  h.writeUInt16BE(qd, 4);
+  h.writeUInt16BE(an, 6);
+  h.writeUInt16BE(ns, 8);
+  h.writeUInt16BE(ar, 10);
+  return h;
+}
+
 /** A query message as a client would send it (no TCP length prefix). */
 export function buildQuery(spec: QuerySpec): Buffer {
   const header = Buffer.alloc(12);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { buildOpt, buildQuery, connectTcp, encodeName, frame, parseReply, readFrames, sendTcp, sendUdp } from '../helpers/dns-client.js';
+import { buildHeader, buildOpt, buildQuery, connectTcp, encodeName, frame, parseReply, readFrames, sendTcp, sendUdp } from '../helpers/dns-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 interface BadCase {
@@ -16,16 +16,7 @@ interface BadCase {
 
 const good = (): Buffer => buildQuery({ name: 'redis.connect.consul.', type: 'SRV', id: 0x4242 });
 
-function header(id: number, flags: number, qd: number, an: number, ns: number, ar: number): Buffer {
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(id, 0);
-  h.writeUInt16BE(flags, 2);
-  h.writeUInt16BE(qd, 4);
-  h.writeUInt16BE(an, 6);
-  h.writeUInt16BE(ns, 8);
-  h.writeUInt16BE(ar, 10);
-  return h;
-}
+const header = buildHeader;
 const question = (name: string, type = 33): Buffer => Buffer.concat([encodeName(name), Buffer.from([type >> 8, type & 0xff, 0, 1])]);
 
 const cases: BadCase[] = [
