@@ -76,14 +76,6 @@ export function buildReplyKey(query: Query, udpLimit: number, exactCase: boolean
   return (exactCase ? query.name : query.qname) + suffix;
 }
 
-/**
- * The same text as one flat string. A concatenation is a tree of string parts; a key kept in a map for long
- * should not keep the tree (several objects per key) alive. Array join builds a flat string.
- */
-export function flatKey(key: string): string {
-  return [key].join('');
-}
-
 /** Key suffixes by (qtype, qclass, size class, flags); clients use a handful, garbage may ask for many. */
 const suffixes = new Map<number, string>();
 const MAX_SUFFIXES = 4096;
@@ -180,7 +172,7 @@ export class ReplyCache {
     if (this.limits.maxEntries === 0 || bytes > this.limits.maxBytes) return undefined;
     this.evict(this.limits.maxEntries - 1, this.limits.maxBytes - bytes, undefined);
     const entry: ReplyEntry = { variants: [ownCopy(reply)], next: 0, bytes, ...meta };
-    this.map.set(flatKey(key), entry);
+    this.map.set(key, entry);
     this.used += bytes;
     return entry;
   }
@@ -191,7 +183,7 @@ export class ReplyCache {
     const bytes = key.length * 3 + ENTRY_OVERHEAD;
     if (this.limits.maxEntries === 0 || bytes > this.limits.maxBytes) return;
     this.evict(this.limits.maxEntries - 1, this.limits.maxBytes - bytes, undefined);
-    this.map.set(flatKey(key), { variants: NO_VARIANTS, want: 0, next: 0, second: -1, zone: 'forward', rcode: 0, bytes, outside, ...(forwardKeys ? { forwardKeys } : {}) });
+    this.map.set(key, { variants: NO_VARIANTS, want: 0, next: 0, second: -1, zone: 'forward', rcode: 0, bytes, outside, ...(forwardKeys ? { forwardKeys } : {}) });
     this.used += bytes;
   }
 

@@ -195,17 +195,21 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
     return out;
   }
 
+  /** The entry's bytes for a RelayClient, rendering its shape on first use (see serve for `fixedTtl`). */
+  function replyFor(key: string, entry: Entry, client: RelayClient, maxSize: number, t: number, fixedTtl: number): Buffer | undefined {
+    const r = renderedFor(key, entry, client, maxSize);
+    // Same key, so the same question bytes up to case: the client's case is patched over the stored one.
+    if (!r || client.question.length !== r.questionLength) return undefined;
+    const out = serve(entry, r, client.id, client.rd, t, fixedTtl);
+    client.question.copy(out, 12);
+    return out;
+  }
+
   return {
     lookup(key, client, maxSize) {
       const t = now();
       const entry = fresh(key, t);
-      if (!entry) return undefined;
-      const r = renderedFor(key, entry, client, maxSize);
-      // Same key, so the same question bytes up to case: the client's case is patched over the stored one.
-      if (!r || client.question.length !== r.questionLength) return undefined;
-      const out = serve(entry, r, client.id, client.rd, t, -1);
-      client.question.copy(out, 12);
-      return out;
+      return entry && replyFor(key, entry, client, maxSize, t, -1);
     },
 
     hit(key, query, maxSize) {
@@ -228,11 +232,7 @@ export function createForwardCache(opts: ForwardCacheSettings): ForwardCache {
         return undefined;
       }
       entry.used = true;
-      const r = renderedFor(key, entry, client, maxSize);
-      if (!r || client.question.length !== r.questionLength) return undefined;
-      const out = serve(entry, r, client.id, client.rd, t, ttl);
-      client.question.copy(out, 12);
-      return out;
+      return replyFor(key, entry, client, maxSize, t, ttl);
     },
 
     store(key, reply, client) {

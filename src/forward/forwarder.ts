@@ -307,18 +307,21 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     return loopChecked;
   }
 
+  /** A fresh cached reply for this client (counted as a hit or a miss); no upstream is asked. */
+  function fromCache(c: ForwardCache, query: Query, key: string): Buffer | undefined {
+    const maxSize = replySizeLimit(query.proto, query.edns, opts.udpPayloadSize);
+    const hit = c.hit(key, query, maxSize) ?? c.lookup(key, relayClient(query), maxSize);
+    metrics.forwardCache(hit ? 'hit' : 'miss');
+    return hit;
+  }
+
   return {
     forward(query: Query, known?: string): Buffer | Promise<Buffer> {
       let key: string | undefined;
       if (cache && !controller.signal.aborted) {
         key = known ?? cacheKey(query);
-        const maxSize = replySizeLimit(query.proto, query.edns, opts.udpPayloadSize);
-        const hit = cache.hit(key, query, maxSize) ?? cache.lookup(key, relayClient(query), maxSize);
-        if (hit) {
-          metrics.forwardCache('hit');
-          return hit;
-        }
-        metrics.forwardCache('miss');
+        const hit = fromCache(cache, query, key);
+        if (hit) return hit;
       }
       if (opts.loopCheck) {
         if (query.qname.endsWith(LOOP_CHECK_SUFFIX)) {
@@ -334,11 +337,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     // RD=0 (guard): the cache-hit half of forward(), and nothing else.
     peek(query: Query, known?: string): Buffer | undefined {
       if (!cache || controller.signal.aborted) return undefined;
-      const key = known ?? cacheKey(query);
-      const maxSize = replySizeLimit(query.proto, query.edns, opts.udpPayloadSize);
-      const hit = cache.hit(key, query, maxSize) ?? cache.lookup(key, relayClient(query), maxSize);
-      metrics.forwardCache(hit ? 'hit' : 'miss');
-      return hit;
+      return fromCache(cache, query, known ?? cacheKey(query));
     },
     loopCheck,
     upstreamStates: () => opts.upstreams.map((up) => ({ upstream: upstreamName(up), state: health.state(up) })),
